@@ -1,0 +1,43 @@
+# The two commands a new machine needs: `make demo` and `make test`.
+# Both install what they need first (Debian packages, npm packages, build).
+
+SHELL := /bin/bash
+NODE_BIN := node_modules/.bin
+
+.PHONY: all deps build demo test test-unit test-integration bench clean format integration-dind
+
+all: build
+
+deps: node_modules/.installed .deps/debian
+
+.deps/debian: scripts/install-deps.sh
+	bash scripts/install-deps.sh
+	@mkdir -p .deps && touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: node_modules/.installed
+	$(NODE_BIN)/tsc -p tsconfig.json
+
+demo: deps build
+	node dist/scripts/demo.js
+
+test: deps build
+	$(NODE_BIN)/ava
+
+test-unit: deps build
+	$(NODE_BIN)/ava 'dist/test/**/*.test.js'
+
+test-integration: deps build
+	$(NODE_BIN)/ava --serial 'dist/integration/**/*.test.js'
+
+bench: deps build
+	node dist/scripts/bench.js
+
+format: node_modules/.installed
+	$(NODE_BIN)/prettier --write 'src/**/*.ts' 'test/**/*.ts' 'integration/**/*.ts' 'scripts/**/*.ts'
+
+clean:
+	rm -rf dist .deps

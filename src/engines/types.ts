@@ -1,0 +1,74 @@
+import type { Context } from '../context.js';
+import type { Policy } from '../policy/types.js';
+
+/** Sandbox levels, strongest first: srt > kernel > none. */
+export const LEVELS = ['none', 'kernel', 'srt'] as const;
+export type Level = (typeof LEVELS)[number];
+export type EngineName = Level;
+
+/** Numeric strength of a level, for comparisons against the minimum. */
+export function levelRank(level: Level): number {
+  return LEVELS.indexOf(level);
+}
+
+/** One prerequisite an engine checked on this host. */
+export interface ProbeCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** What an operator can do when it fails. */
+  fix?: string;
+}
+
+/** What probing an engine found: usable or not, and why. */
+export interface ProbeResult {
+  engine: EngineName;
+  usable: boolean;
+  checks: ProbeCheck[];
+}
+
+/** The command to run, where, and with which environment. */
+export interface CommandSpec {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** Everything an engine needs to plan, gathered up front. */
+export interface PlanInput {
+  runId: string;
+  policy: Policy;
+  command: CommandSpec;
+  /** flow-sandbox's own state directory for this run (hidden from the command). */
+  stateDir: string;
+  probe: ProbeResult;
+}
+
+/**
+ * An engine's plan: plain data that a dry run prints and `apply` carries
+ * out. `details` is engine-specific (SRT settings, nft ruleset text, ...).
+ */
+export interface EnginePlan {
+  engine: EngineName;
+  /** Where this engine cannot express the policy exactly, in words. */
+  warnings: string[];
+  details: Record<string, unknown>;
+}
+
+/** What a run reports back after the command ends. */
+export interface RunOutcome {
+  exitCode: number;
+  /** Engine-specific blocked-traffic report, if the engine can see it. */
+  blocked?: Record<string, unknown>;
+}
+
+/** A sandbox engine: probes the host, plans purely, applies a plan. */
+export interface Engine {
+  readonly name: EngineName;
+  /** Checks prerequisites. `deep` may start a throw-away sandbox; never in a dry run. */
+  probe(ctx: Context, options: { deep: boolean }): Promise<ProbeResult>;
+  /** Pure: the same input gives the same plan. */
+  plan(input: PlanInput): EnginePlan;
+  /** Runs the command under the plan; tears everything down before returning. */
+  apply(ctx: Context, input: PlanInput, plan: EnginePlan): Promise<RunOutcome>;
+}

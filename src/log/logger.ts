@@ -1,0 +1,103 @@
+import winston from 'winston';
+import Transport from 'winston-transport';
+
+/** Levels the CLI accepts for --log-level and FLOW_SANDBOX_LOG_LEVEL. */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** The logger every module receives through the context. */
+export interface Logger {
+  error(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+  /** Opens a collapsible job-log section (text format only). */
+  sectionStart(name: string, title: string): void;
+  sectionEnd(name: string): void;
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format: LogFormat;
+  /** Where lines go; stderr unless a test captures them. */
+  write?: (line: string) => void;
+}
+
+// winston's Console transport writes through console._stderr, which a test
+// cannot capture; this one hands each formatted line to a function.
+class LineTransport extends Transport {
+  constructor(private readonly writeLine: (line: string) => void) {
+    super();
+  }
+
+  override log(info: Record<symbol, unknown>, next: () => void): void {
+    this.writeLine(`${String(info[Symbol.for('message')])}\n`);
+    next();
+  }
+}
+
+function textFormat(): winston.Logform.Format {
+  return winston.format.printf((info) => {
+    const { level, message, timestamp: _t, ...fields } = info;
+    const extra = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    const tag = level === 'info' ? '' : `${level.toUpperCase()}: `;
+    return `[flow-sandbox] ${tag}${String(message)}${extra ? ` (${extra})` : ''}`;
+  });
+}
+
+/** Builds the structured logger: human lines for the job log, or JSON lines. */
+export function createLogger(options: LoggerOptions): Logger {
+  const write = options.write ?? ((line) => process.stderr.write(line));
+  const format =
+    options.format === 'json'
+      ? winston.format.combine(
+          winston.format.timestamp(),
+          winston.format.json(),
+        )
+      : textFormat();
+  const inner = winston.createLogger({
+    level: options.level,
+    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    format,
+    transports: [new LineTransport(write)],
+  });
+  const at =
+    (level: LogLevel) =>
+    (message: string, fields: Record<string, unknown> = {}) =>
+      inner.log({ level, message, ...fields });
+  const section = (kind: 'start' | 'end', name: string, title = '') => {
+    if (options.format !== 'text') return;
+    const stamp = Math.floor(Date.now() / 1000);
+    const options_ = kind === 'start' ? '[collapsed=true]' : '';
+    write(
+      `\x1b[0Ksection_${kind}:${stamp}:fsbx_${name}${options_}\r\x1b[0K${title}\n`,
+    );
+  };
+  return {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    sectionStart: (name, title) => section('start', name, title),
+    sectionEnd: (name) => section('end', name),
+  };
+}
+
+/** A logger that keeps lines in memory, for tests. */
+export function memoryLogger(level: LogLevel = 'debug'): Logger & {
+  lines: string[];
+} {
+  const lines: string[] = [];
+  const logger = createLogger({
+    level,
+    format: 'json',
+    write: (line) => lines.push(line),
+  });
+  return Object.assign(logger, { lines });
+}

@@ -1,0 +1,39 @@
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { ZodIssue } from 'zod';
+import { SandboxError } from '../errors.js';
+import { FIELD_FORMS, PolicyFileSchema, type PolicyFile } from './schema.js';
+
+function issueMessage(label: string, issue: ZodIssue, input: unknown): string {
+  const field = issue.path.join('.');
+  let value: unknown = input;
+  for (const key of issue.path) {
+    value = value && typeof value === 'object' ? (value as Record<string | number, unknown>)[key] : undefined;
+  }
+  if (issue.code === 'unrecognized_keys') {
+    const where = field ? `${field}.` : '';
+    return `${label}: unknown field ${issue.keys.map((k) => `${where}${k}`).join(', ')}; accepted fields here: ${FIELD_FORMS[field] ?? Object.keys(PolicyFileSchema.shape).join(', ')}`;
+  }
+  const generic = field.replace(/\.\d+$/, '');
+  const accepted = FIELD_FORMS[generic] ?? issue.message;
+  return `${label}: ${field || '(top level)'}: ${JSON.stringify(value) ?? 'nothing'} is not accepted (${issue.message}); expected ${accepted}`;
+}
+
+/** Parses and validates a YAML policy text; errors name the file, field and value. */
+export function parsePolicyFile(text: string, label: string): PolicyFile {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
+  } catch (error) {
+    const detail = error instanceof YAMLParseError ? error.message.split('\n')[0] : String(error);
+    throw new SandboxError('CONFIG_INVALID', `${label}: not valid YAML: ${detail}; expected a YAML mapping with the keys network and filesystem`, { cause: error });
+  }
+  if (data === null || data === undefined) return {};
+  const result = PolicyFileSchema.safeParse(data);
+  if (!result.success) {
+    const first = result.error.issues[0]!;
+    throw new SandboxError('CONFIG_INVALID', issueMessage(label, first, data), {
+      context: { field: first.path.join('.') },
+    });
+  }
+  return result.data;
+}
