@@ -42,6 +42,20 @@ export interface PlanInput {
   /** flow-sandbox's own state directory for this run (hidden from the command). */
   stateDir: string;
   probe: ProbeResult;
+  /** Kernel engine only: which firewall backend to use. */
+  firewall?: 'auto' | 'nft' | 'iptables';
+}
+
+/** Run-time controls that are not part of the plan. */
+export interface ApplyControls {
+  /**
+   * Aborted when the controller gets SIGINT or SIGTERM: the engine passes
+   * the signal to the command, waits a short grace period, kills it, tears
+   * everything down and returns 128 + the signal number.
+   */
+  abort: AbortSignal;
+  /** Which signal caused the abort, once it fired. */
+  abortSignal(): NodeJS.Signals | undefined;
 }
 
 /**
@@ -70,5 +84,10 @@ export interface Engine {
   /** Pure: the same input gives the same plan. */
   plan(input: PlanInput): EnginePlan;
   /** Runs the command under the plan; tears everything down before returning. */
-  apply(ctx: Context, input: PlanInput, plan: EnginePlan): Promise<RunOutcome>;
+  apply(
+    ctx: Context,
+    input: PlanInput,
+    plan: EnginePlan,
+    controls: ApplyControls,
+  ): Promise<RunOutcome>;
 }
