@@ -60,6 +60,12 @@ function hostSteps(names: NetNames, host: HostSpec): NetStep[] {
     ...(host.extra4 ?? []).map((a) => ({
       argv: inNs('addr', 'add', `${a}/32`, 'dev', 'eth0'),
     })),
+    // No duplicate address detection: a link-local address that turns from
+    // "tentative" to usable mid-test would show up as a state change.
+    {
+      argv: ['nsenter', `--net=/run/netns/${ns}`, '--', 'sysctl', '-qw',
+        'net.ipv6.conf.eth0.accept_dad=0'],
+    },
     { argv: inNs('link', 'set', 'eth0', 'up') },
   ];
 }

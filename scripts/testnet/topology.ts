@@ -6,7 +6,7 @@
 // metadata-like host; none of them is routed off this machine, and all of
 // them live only inside namespaces the test network creates.
 
-/** The test bridge's subnets. TODO(#testnet): engine address pools must avoid these. */
+/** The test bridge's subnets; engine address pools must avoid them. */
 export const SUBNET4 = '198.18.0.0/24';
 export const SUBNET6 = '2001:db8:18::/64';
 export const PREFIX4 = 24;
@@ -82,7 +82,7 @@ export type ZoneEntry =
   | { cname: string }
   | { rotate4: string[]; rotate6: string[] };
 
-/** The zone `test.`: anything not listed here is NXDOMAIN. */
+/** The zone `test.` (`*.x` entries match any depth below x); anything else is NXDOMAIN. */
 export const ZONE: Readonly<Record<string, ZoneEntry>> = {
   'gitlab.test': { a: [GITLAB4], aaaa: [GITLAB6] },
   'api.gitlab.test': { a: [GITLAB4], aaaa: [GITLAB6] },
@@ -96,6 +96,10 @@ export const ZONE: Readonly<Record<string, ZoneEntry>> = {
   'evilgitlab.test': { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
   'gitlab.test.evil.test': { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
   'evil.test': { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
+  // Any name below these exists, so exfiltration-style lookups resolve
+  // when nothing stops them.
+  '*.outside.test': { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
+  '*.evil.test': { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
   'dns.test': { a: [DNS_SERVER4], aaaa: [DNS_SERVER6] },
 };
 

@@ -41,7 +41,7 @@ export class Zone {
     const answers: Answer[] = [];
     let name = canonical(question.name);
     for (let hop = 0; hop < MAX_CNAME_HOPS; hop++) {
-      const entry = this.entries[name];
+      const entry = this.lookup(name);
       if (!entry) return hop === 0 ? undefined : answers;
       if ('cname' in entry) {
         answers.push({
@@ -57,6 +57,18 @@ export class Zone {
       return answers;
     }
     return answers;
+  }
+
+  // An exact entry, else the closest `*.parent` wildcard entry.
+  private lookup(name: string): ZoneEntry | undefined {
+    const exact = this.entries[name];
+    if (exact) return exact;
+    const labels = name.split('.');
+    for (let i = 1; i < labels.length; i++) {
+      const wildcard = this.entries[`*.${labels.slice(i).join('.')}`];
+      if (wildcard) return wildcard;
+    }
+    return undefined;
   }
 
   private addresses(
