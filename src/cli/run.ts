@@ -120,6 +120,18 @@ function logPlan(ctx: Context, plan: RunPlan): void {
     if (plan.enginePlan.engine !== 'none') ctx.log.warn(warning);
   }
   if (engine.fallbackWarning) ctx.log.warn(engine.fallbackWarning);
+  if (decision.apply && engine.chosen === 'none' && !engine.fallbackWarning) {
+    ctx.log.warn(
+      'the sandbox applies to this job, but --engine none was requested: the command runs WITHOUT a sandbox',
+    );
+  }
+  ctx.log.debug('plan', {
+    runId: plan.runId,
+    stateDir: plan.stateDir,
+    allow: plan.policy.network.allow.length,
+    deny: plan.policy.network.deny.length,
+    enginePlan: plan.enginePlan.details,
+  });
 }
 
 /** `flow-sandbox run`: decide, choose, plan, then apply (or print, in a dry run). */

@@ -79,6 +79,8 @@ export function parseNetworkEntry(
   if (raw.length === 0 || raw.length > MAX_ENTRY_LENGTH) {
     fail(field, raw, `length must be 1-${MAX_ENTRY_LENGTH}`);
   }
+  if (/[\u0000-\u001f\u007f]/u.test(raw))
+    fail(field, raw, 'control characters');
   const { host, port } = splitPort(
     raw.trim() === raw ? raw : fail(field, raw, 'surrounding spaces'),
     field,
