@@ -43,9 +43,10 @@ export function createCommandRunner(): CommandRunner {
         stderr: String(result.stderr ?? ''),
       };
       if (exitCode !== 0 && !options.allowFailure) {
-        const why = result.failed && result.exitCode === undefined
-          ? result.shortMessage
-          : out.stderr.trim().slice(-STDERR_TAIL);
+        const why =
+          result.failed && result.exitCode === undefined
+            ? result.shortMessage
+            : out.stderr.trim().slice(-STDERR_TAIL);
         throw new SandboxError(
           'APPLY_FAILED',
           `${argv.join(' ')} failed with status ${exitCode}: ${why}`,

@@ -7,7 +7,10 @@ function issueMessage(label: string, issue: ZodIssue, input: unknown): string {
   const field = issue.path.join('.');
   let value: unknown = input;
   for (const key of issue.path) {
-    value = value && typeof value === 'object' ? (value as Record<string | number, unknown>)[key] : undefined;
+    value =
+      value && typeof value === 'object'
+        ? (value as Record<string | number, unknown>)[key]
+        : undefined;
   }
   if (issue.code === 'unrecognized_keys') {
     const where = field ? `${field}.` : '';
@@ -22,10 +25,21 @@ function issueMessage(label: string, issue: ZodIssue, input: unknown): string {
 export function parsePolicyFile(text: string, label: string): PolicyFile {
   let data: unknown;
   try {
-    data = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
+    data = parseYaml(text, {
+      prettyErrors: true,
+      uniqueKeys: true,
+      maxAliasCount: 100,
+    });
   } catch (error) {
-    const detail = error instanceof YAMLParseError ? error.message.split('\n')[0] : String(error);
-    throw new SandboxError('CONFIG_INVALID', `${label}: not valid YAML: ${detail}; expected a YAML mapping with the keys network and filesystem`, { cause: error });
+    const detail =
+      error instanceof YAMLParseError
+        ? error.message.split('\n')[0]
+        : String(error);
+    throw new SandboxError(
+      'CONFIG_INVALID',
+      `${label}: not valid YAML: ${detail}; expected a YAML mapping with the keys network and filesystem`,
+      { cause: error },
+    );
   }
   if (data === null || data === undefined) return {};
   const result = PolicyFileSchema.safeParse(data);
