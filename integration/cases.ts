@@ -11,7 +11,8 @@
 // The policy under test is the default one with CI_SERVER_HOST=gitlab.test.
 
 export type Verdict = 'allowed' | 'refused';
-export type EngineName = 'srt' | 'kernel' | 'docker';
+/** Engines the table is run against; `none` has no gaps: no sandbox, no excuses. */
+export type EngineName = 'srt' | 'kernel' | 'docker' | 'none';
 
 /** An engine's known, documented deviation from the expected verdict. */
 export interface Gap {
@@ -54,13 +55,38 @@ const NODE_FETCH_GAP: Gap = {
 };
 
 export const CASES: readonly VerdictCase[] = [
-  http('curl-instance', 'curl reaches the instance host gitlab.test', 'allowed', 'gitlab', 'http://gitlab.test/'),
-  http('curl-instance-api', 'curl reaches api.gitlab.test (*.gitlab.test)', 'allowed', 'gitlab', 'http://api.gitlab.test/'),
-  http('curl-instance-deep', 'curl reaches deep.api.gitlab.test (*.x matches any depth)', 'allowed', 'gitlab', 'http://deep.api.gitlab.test/'),
-  http('curl-instance-cname', 'curl reaches cname.gitlab.test, a CNAME to gitlab.test', 'allowed', 'gitlab', 'http://cname.gitlab.test/'),
+  http(
+    'curl-instance',
+    'curl reaches the instance host gitlab.test',
+    'allowed',
+    'gitlab',
+    'http://gitlab.test/',
+  ),
+  http(
+    'curl-instance-api',
+    'curl reaches api.gitlab.test (*.gitlab.test)',
+    'allowed',
+    'gitlab',
+    'http://api.gitlab.test/',
+  ),
+  http(
+    'curl-instance-deep',
+    'curl reaches deep.api.gitlab.test (*.x matches any depth)',
+    'allowed',
+    'gitlab',
+    'http://deep.api.gitlab.test/',
+  ),
+  http(
+    'curl-instance-cname',
+    'curl reaches cname.gitlab.test, a CNAME to gitlab.test',
+    'allowed',
+    'gitlab',
+    'http://cname.gitlab.test/',
+  ),
   {
     id: 'curl-instance-rotating',
-    description: 'rotate.gitlab.test alternates between two instance addresses (TTL 1); three requests a second apart all arrive',
+    description:
+      'rotate.gitlab.test alternates between two instance addresses (TTL 1); three requests a second apart all arrive',
     expected: 'allowed',
     script: [
       'need curl',
@@ -73,53 +99,108 @@ export const CASES: readonly VerdictCase[] = [
       'verdict test "$ok" -eq 3',
     ].join('\n'),
   },
-  http('curl-host-docker-internal', 'curl reaches host.docker.internal (runner /etc/hosts only)', 'allowed', 'docker', 'http://host.docker.internal/'),
-  http('curl-outside', 'curl cannot reach outside.test', 'refused', 'outside', 'http://outside.test/', { neverQueried: ['outside.test'] }),
-  http('curl-outside-ipv4', 'curl cannot reach the outside host by IPv4 literal', 'refused', 'outside', 'http://198.18.0.20/'),
-  http('curl-outside-ipv6', 'curl cannot reach the outside host by IPv6 literal', 'refused', 'outside', 'http://[2001:db8:18::20]/'),
-  http('curl-lookalike-prefix', 'evilgitlab.test is not *.gitlab.test', 'refused', 'outside', 'http://evilgitlab.test/', { neverQueried: ['evilgitlab.test'] }),
-  http('curl-lookalike-suffix', 'gitlab.test.evil.test is not gitlab.test', 'refused', 'outside', 'http://gitlab.test.evil.test/', { neverQueried: ['gitlab.test.evil.test'] }),
-  http('curl-metadata', 'the link-local metadata-like address 169.254.169.254 is unreachable', 'refused', 'metadata', 'http://169.254.169.254/'),
+  http(
+    'curl-host-docker-internal',
+    'curl reaches host.docker.internal (runner /etc/hosts only)',
+    'allowed',
+    'docker',
+    'http://host.docker.internal/',
+  ),
+  http(
+    'curl-outside',
+    'curl cannot reach outside.test',
+    'refused',
+    'outside',
+    'http://outside.test/',
+    { neverQueried: ['outside.test'] },
+  ),
+  http(
+    'curl-outside-ipv4',
+    'curl cannot reach the outside host by IPv4 literal',
+    'refused',
+    'outside',
+    'http://198.18.0.20/',
+  ),
+  http(
+    'curl-outside-ipv6',
+    'curl cannot reach the outside host by IPv6 literal',
+    'refused',
+    'outside',
+    'http://[2001:db8:18::20]/',
+  ),
+  http(
+    'curl-lookalike-prefix',
+    'evilgitlab.test is not *.gitlab.test',
+    'refused',
+    'outside',
+    'http://evilgitlab.test/',
+    { neverQueried: ['evilgitlab.test'] },
+  ),
+  http(
+    'curl-lookalike-suffix',
+    'gitlab.test.evil.test is not gitlab.test',
+    'refused',
+    'outside',
+    'http://gitlab.test.evil.test/',
+    { neverQueried: ['gitlab.test.evil.test'] },
+  ),
+  http(
+    'curl-metadata',
+    'the link-local metadata-like address 169.254.169.254 is unreachable',
+    'refused',
+    'metadata',
+    'http://169.254.169.254/',
+  ),
   {
     id: 'curl-resolve-spoof',
-    description: 'an allowed name pinned to the outside address (curl --resolve) does not reach the outside host',
+    description:
+      'an allowed name pinned to the outside address (curl --resolve) does not reach the outside host',
     expected: 'refused',
-    script: "need curl\nverdict reaches_any_way outside 'http://gitlab.test/' --resolve gitlab.test:80:198.18.0.20",
+    script:
+      "need curl\nverdict reaches_any_way outside 'http://gitlab.test/' --resolve gitlab.test:80:198.18.0.20",
   },
   {
     id: 'curl-host-header-spoof',
-    description: 'the outside address with Host: gitlab.test does not reach the outside host',
+    description:
+      'the outside address with Host: gitlab.test does not reach the outside host',
     expected: 'refused',
-    script: "need curl\nverdict reaches_any_way outside 'http://198.18.0.20/' -H 'Host: gitlab.test'",
+    script:
+      "need curl\nverdict reaches_any_way outside 'http://198.18.0.20/' -H 'Host: gitlab.test'",
   },
   {
     id: 'curl-connect-tunnel-outside',
     description: 'an HTTP CONNECT tunnel to outside.test:80 is refused',
     expected: 'refused',
     neverQueried: ['outside.test'],
-    script: "need curl\nverdict reaches_any_way outside 'http://outside.test/' --proxytunnel",
+    script:
+      "need curl\nverdict reaches_any_way outside 'http://outside.test/' --proxytunnel",
   },
   {
     id: 'dns-rogue-udp',
-    description: 'DNS over UDP to another server (the outside host) gets no answer',
+    description:
+      'DNS over UDP to another server (the outside host) gets no answer',
     expected: 'refused',
-    script: 'need python3\nverdict python3 "$PROBES/net_probe.py" dns-udp 198.18.0.20 exfil-udp.example',
+    script:
+      'need python3\nverdict python3 "$PROBES/net_probe.py" dns-udp 198.18.0.20 exfil-udp.example',
   },
   {
     id: 'dns-rogue-tcp',
     description: 'DNS over TCP to another server gets no answer',
     expected: 'refused',
-    script: 'need python3\nverdict python3 "$PROBES/net_probe.py" dns-tcp 198.18.0.20 exfil-tcp.example',
+    script:
+      'need python3\nverdict python3 "$PROBES/net_probe.py" dns-tcp 198.18.0.20 exfil-tcp.example',
   },
   {
     id: 'dns-over-tls-port',
     description: 'TCP 853 (DNS over TLS) on another server is unreachable',
     expected: 'refused',
-    script: 'need python3\nverdict python3 "$PROBES/net_probe.py" greet 198.18.0.20 853 fsbxt-dot',
+    script:
+      'need python3\nverdict python3 "$PROBES/net_probe.py" greet 198.18.0.20 853 fsbxt-dot',
   },
   {
     id: 'dns-lookup-refused-name',
-    description: 'looking up a refused name yields no address (and never reaches the test DNS server)',
+    description:
+      'looking up a refused name yields no address (and never reaches the test DNS server)',
     expected: 'refused',
     neverQueried: ['exfil-lookup.outside.test'],
     script: 'need getent\nverdict getent hosts exfil-lookup.outside.test',
@@ -128,23 +209,27 @@ export const CASES: readonly VerdictCase[] = [
     id: 'udp-outside',
     description: 'UDP to the outside host gets no echo',
     expected: 'refused',
-    script: 'need python3\nverdict python3 "$PROBES/net_probe.py" udp-echo 198.18.0.20 7',
+    script:
+      'need python3\nverdict python3 "$PROBES/net_probe.py" udp-echo 198.18.0.20 7',
   },
   {
     id: 'udp-instance',
     description: 'UDP is never forwarded, not even to the instance host',
     expected: 'refused',
-    script: 'need python3\nverdict python3 "$PROBES/net_probe.py" udp-echo 198.18.0.10 7',
+    script:
+      'need python3\nverdict python3 "$PROBES/net_probe.py" udp-echo 198.18.0.10 7',
   },
   {
     id: 'python-instance',
     description: 'python3 urllib reaches gitlab.test',
     expected: 'allowed',
-    script: 'need python3\nverdict python3 "$PROBES/http_probe.py" http://gitlab.test/ gitlab',
+    script:
+      'need python3\nverdict python3 "$PROBES/http_probe.py" http://gitlab.test/ gitlab',
   },
   {
     id: 'python-outside',
-    description: 'python3 urllib cannot reach outside.test, through the proxy or directly',
+    description:
+      'python3 urllib cannot reach outside.test, through the proxy or directly',
     expected: 'refused',
     neverQueried: ['outside.test'],
     script: [
@@ -155,13 +240,16 @@ export const CASES: readonly VerdictCase[] = [
   },
   {
     id: 'node-http-instance',
-    description: 'node:http (proxy-aware, like curl/git/urllib) reaches gitlab.test',
+    description:
+      'node:http (proxy-aware, like curl/git/urllib) reaches gitlab.test',
     expected: 'allowed',
-    script: 'need node\nverdict node "$PROBES/http_probe.mjs" http http://gitlab.test/ gitlab',
+    script:
+      'need node\nverdict node "$PROBES/http_probe.mjs" http http://gitlab.test/ gitlab',
   },
   {
     id: 'node-http-outside',
-    description: 'node:http cannot reach outside.test, through the proxy or directly',
+    description:
+      'node:http cannot reach outside.test, through the proxy or directly',
     expected: 'refused',
     neverQueried: ['outside.test'],
     script: [
@@ -174,7 +262,8 @@ export const CASES: readonly VerdictCase[] = [
     id: 'node-fetch-instance',
     description: 'Node fetch (ignores proxy variables) reaches gitlab.test',
     expected: 'allowed',
-    script: 'need node\nverdict node "$PROBES/http_probe.mjs" fetch http://gitlab.test/ gitlab',
+    script:
+      'need node\nverdict node "$PROBES/http_probe.mjs" fetch http://gitlab.test/ gitlab',
     gaps: { srt: NODE_FETCH_GAP },
   },
   {
@@ -182,11 +271,13 @@ export const CASES: readonly VerdictCase[] = [
     description: 'Node fetch cannot reach outside.test',
     expected: 'refused',
     neverQueried: ['outside.test'],
-    script: 'need node\nverdict node "$PROBES/http_probe.mjs" fetch http://outside.test/ outside',
+    script:
+      'need node\nverdict node "$PROBES/http_probe.mjs" fetch http://outside.test/ outside',
   },
   {
     id: 'git-clone-instance',
-    description: 'git clone http://gitlab.test/project.git works and holds the instance README',
+    description:
+      'git clone http://gitlab.test/project.git works and holds the instance README',
     expected: 'allowed',
     script: [
       'need git',
@@ -197,7 +288,8 @@ export const CASES: readonly VerdictCase[] = [
   },
   {
     id: 'git-clone-outside',
-    description: 'git clone from the outside host fails, through the proxy or directly',
+    description:
+      'git clone from the outside host fails, through the proxy or directly',
     expected: 'refused',
     neverQueried: ['outside.test'],
     script: [
@@ -210,9 +302,10 @@ export const CASES: readonly VerdictCase[] = [
   },
   {
     id: 'git-config-readable',
-    description: 'git config --list shows the user\'s ~/.gitconfig',
+    description: "git config --list shows the user's ~/.gitconfig",
     expected: 'allowed',
-    script: "need git\nverdict eval 'git config --list | grep -qx fsbxt.marker=gitconfig-readable'",
+    script:
+      "need git\nverdict eval 'git config --list | grep -qx fsbxt.marker=gitconfig-readable'",
   },
   {
     id: 'ssh-key-read',
@@ -271,7 +364,8 @@ export const CASES: readonly VerdictCase[] = [
   },
   {
     id: 'local-tcp-server',
-    description: 'a TCP server bound on 127.0.0.1 inside the sandbox answers a client inside it',
+    description:
+      'a TCP server bound on 127.0.0.1 inside the sandbox answers a client inside it',
     expected: 'allowed',
     script: 'need python3\nverdict python3 "$PROBES/net_probe.py" local-server',
   },

@@ -41,7 +41,10 @@ export async function writeCaseFiles(
   for (const c of cases) {
     await writeFile(path.join(dir, `${c.id}.sh`), `${c.script}\n`);
   }
-  await writeFile(path.join(dir, 'order'), cases.map((c) => `${c.id}\n`).join(''));
+  await writeFile(
+    path.join(dir, 'order'),
+    cases.map((c) => `${c.id}\n`).join(''),
+  );
   return dir;
 }
 
@@ -120,14 +123,19 @@ export function leakedNames(
   return cases.flatMap((c) => c.neverQueried ?? []).filter((n) => asked.has(n));
 }
 
-/** A plain-text table: case, expected, observed, OK/FAIL. */
+/** How a row reads: OK, OK (known gap) or FAIL. */
+export function resultText(r: CaseResult): string {
+  if (!r.ok) return 'FAIL';
+  return r.gap ? `OK (known gap: ${r.expected})` : 'OK';
+}
+
+/** A plain-text table: case, the table's verdict, observed, result. */
 export function formatTable(results: readonly CaseResult[]): string {
   const width = Math.max(...results.map((r) => r.case.id.length), 4);
   const head = `${'case'.padEnd(width)}  expected  observed  result`;
-  const rows = results.map((r) => {
-    const gap = r.gap ? ' (known gap)' : '';
-    const mark = r.ok ? `OK${gap}` : 'FAIL';
-    return `${r.case.id.padEnd(width)}  ${r.expected.padEnd(8)}  ${r.observed.padEnd(8)}  ${mark}`;
-  });
+  const rows = results.map(
+    (r) =>
+      `${r.case.id.padEnd(width)}  ${r.case.expected.padEnd(8)}  ${r.observed.padEnd(8)}  ${resultText(r)}`,
+  );
   return [head, '-'.repeat(head.length), ...rows].join('\n');
 }

@@ -53,10 +53,22 @@ export function execArgv(
   argv: readonly string[],
 ): string[] {
   return [
-    'nsenter', `--net=/run/netns/${runnerNs}`, '--',
-    'unshare', '--mount', '--propagation', 'slave', '--',
-    'sh', '-c', MOUNT_SCRIPT, 'fsbxt-exec',
-    paths.resolvConf, paths.hosts, paths.tmp, cwd,
+    'nsenter',
+    `--net=/run/netns/${runnerNs}`,
+    '--',
+    'unshare',
+    '--mount',
+    '--propagation',
+    'slave',
+    '--',
+    'sh',
+    '-c',
+    MOUNT_SCRIPT,
+    'fsbxt-exec',
+    paths.resolvConf,
+    paths.hosts,
+    paths.tmp,
+    cwd,
     ...argv,
   ];
 }

@@ -105,12 +105,19 @@ export async function makeRepo(
   await exec.run(['git', 'init', '-q', '--bare', '-b', 'main', bare], { env });
   await git('add', 'README');
   await git(
-    '-c', 'user.name=fsbxt', '-c', 'user.email=fsbxt@gitlab.test',
-    'commit', '-q', '-m', `repository on ${options.label}`,
+    '-c',
+    'user.name=fsbxt',
+    '-c',
+    'user.email=fsbxt@gitlab.test',
+    'commit',
+    '-q',
+    '-m',
+    `repository on ${options.label}`,
   );
   await exec.run(['git', `--git-dir=${bare}`, 'update-server-info'], { env });
   return bare;
 }
 
 /** PATH for everything run in the test network: system dirs only. */
-export const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const SAFE_PATH =
+  '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

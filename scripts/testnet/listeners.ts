@@ -36,7 +36,11 @@ function family(address: string): 'udp4' | 'udp6' {
 async function bindUdp(
   addresses: readonly string[],
   port: number,
-  onMessage: (socket: dgram.Socket, msg: Buffer, peer: dgram.RemoteInfo) => void,
+  onMessage: (
+    socket: dgram.Socket,
+    msg: Buffer,
+    peer: dgram.RemoteInfo,
+  ) => void,
 ): Promise<dgram.Socket[]> {
   return Promise.all(
     addresses.map(
@@ -93,7 +97,10 @@ export async function serveDns(options: {
     socket.on('error', () => socket.destroy());
     socket.on('data', (chunk) => {
       pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+      while (
+        pending.length >= 2 &&
+        pending.length >= 2 + pending.readUInt16BE(0)
+      ) {
         const size = pending.readUInt16BE(0);
         const msg = pending.subarray(2, 2 + size);
         pending = pending.subarray(2 + size);

@@ -45,17 +45,40 @@ function hostSteps(names: NetNames, host: HostSpec): NetStep[] {
   return [
     { argv: ['ip', 'netns', 'add', ns], undo: ['ip', 'netns', 'del', ns] },
     {
-      argv: ['ip', '-n', sw, 'link', 'add', port, 'type', 'veth', 'peer',
-        'name', 'eth0', 'netns', ns],
+      argv: [
+        'ip',
+        '-n',
+        sw,
+        'link',
+        'add',
+        port,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth0',
+        'netns',
+        ns,
+      ],
     },
-    { argv: ['ip', '-n', sw, 'link', 'set', port, 'master', names.bridge, 'up'] },
+    {
+      argv: ['ip', '-n', sw, 'link', 'set', port, 'master', names.bridge, 'up'],
+    },
     { argv: inNs('link', 'set', 'lo', 'up') },
     ...host.ipv4.map((a) => ({
       argv: inNs('addr', 'add', `${a}/${PREFIX4}`, 'dev', 'eth0'),
     })),
     // nodad: the address is usable at once, and no other node shares it.
     ...host.ipv6.map((a) => ({
-      argv: inNs('-6', 'addr', 'add', `${a}/${PREFIX6}`, 'dev', 'eth0', 'nodad'),
+      argv: inNs(
+        '-6',
+        'addr',
+        'add',
+        `${a}/${PREFIX6}`,
+        'dev',
+        'eth0',
+        'nodad',
+      ),
     })),
     ...(host.extra4 ?? []).map((a) => ({
       argv: inNs('addr', 'add', `${a}/32`, 'dev', 'eth0'),
@@ -63,8 +86,14 @@ function hostSteps(names: NetNames, host: HostSpec): NetStep[] {
     // No duplicate address detection: a link-local address that turns from
     // "tentative" to usable mid-test would show up as a state change.
     {
-      argv: ['nsenter', `--net=/run/netns/${ns}`, '--', 'sysctl', '-qw',
-        'net.ipv6.conf.eth0.accept_dad=0'],
+      argv: [
+        'nsenter',
+        `--net=/run/netns/${ns}`,
+        '--',
+        'sysctl',
+        '-qw',
+        'net.ipv6.conf.eth0.accept_dad=0',
+      ],
     },
     { argv: inNs('link', 'set', 'eth0', 'up') },
   ];
@@ -85,8 +114,16 @@ export function networkPlan(names: NetNames): NetStep[] {
     { argv: ['ip', '-n', sw, 'link', 'set', names.bridge, 'up'] },
     ...[RUNNER, ...HOSTS].flatMap((host) => hostSteps(names, host)),
     {
-      argv: ['ip', '-n', names.ns(RUNNER.key), 'route', 'add',
-        `${METADATA4}/32`, 'dev', 'eth0'],
+      argv: [
+        'ip',
+        '-n',
+        names.ns(RUNNER.key),
+        'route',
+        'add',
+        `${METADATA4}/32`,
+        'dev',
+        'eth0',
+      ],
     },
   ];
 }

@@ -55,7 +55,12 @@ function waitReady(child: ReturnType<typeof spawn>, key: string) {
     let out = '';
     let err = '';
     const timer = setTimeout(
-      () => reject(new Error(`server ${key}: not ready after ${READY_TIMEOUT_MS} ms: ${err}`)),
+      () =>
+        reject(
+          new Error(
+            `server ${key}: not ready after ${READY_TIMEOUT_MS} ms: ${err}`,
+          ),
+        ),
       READY_TIMEOUT_MS,
     );
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -89,12 +94,20 @@ export async function startServer(options: {
   await writeFile(config, JSON.stringify(configFor(host, paths), null, 2));
   await writeFile(eventLogOf(paths, host.key), '');
 
-  const argv = [`--net=/run/netns/${names.ns(host.key)}`, '--',
-    process.execPath, SERVER_JS, config];
+  const argv = [
+    `--net=/run/netns/${names.ns(host.key)}`,
+    '--',
+    process.execPath,
+    SERVER_JS,
+    config,
+  ];
   const child = spawn('nsenter', argv, {
     detached: true,
     stdio: [options.keepAlive ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', KEEP_ALIVE: String(options.keepAlive) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      KEEP_ALIVE: String(options.keepAlive),
+    },
   });
   const handle = { key: host.key, pid: child.pid ?? -1, config };
   await waitReady(child, host.key);

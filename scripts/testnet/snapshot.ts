@@ -43,10 +43,15 @@ function stable(text: string): string {
 }
 
 async function inNs(exec: CommandRunner, ns: string, argv: string[]) {
-  const result = await exec.run(['nsenter', `--net=/run/netns/${ns}`, '--', ...argv], {
-    allowFailure: true,
-  });
-  return stable(`${result.stdout}${result.exitCode === 0 ? '' : `\nexit ${result.exitCode}: ${result.stderr}`}`);
+  const result = await exec.run(
+    ['nsenter', `--net=/run/netns/${ns}`, '--', ...argv],
+    {
+      allowFailure: true,
+    },
+  );
+  return stable(
+    `${result.stdout}${result.exitCode === 0 ? '' : `\nexit ${result.exitCode}: ${result.stderr}`}`,
+  );
 }
 
 /** Processes living in the namespace bound at /run/netns/NS, as "pid argv". */
@@ -79,13 +84,21 @@ export async function takeSnapshot(
   runnerNs: string,
 ): Promise<Snapshot> {
   const netns = await exec.run(['ip', 'netns', 'list'], { allowFailure: true });
-  const links = await exec.run(['ip', '-o', 'link', 'show'], { allowFailure: true });
-  const tables = await exec.run(['nft', 'list', 'tables'], { allowFailure: true });
+  const links = await exec.run(['ip', '-o', 'link', 'show'], {
+    allowFailure: true,
+  });
+  const tables = await exec.run(['nft', 'list', 'tables'], {
+    allowFailure: true,
+  });
   return {
     runner: {
       links: await inNs(exec, runnerNs, ['ip', '-d', 'link', 'show']),
       addresses: await inNs(exec, runnerNs, ['ip', 'addr', 'show']),
-      routes: await inNs(exec, runnerNs, ['sh', '-c', 'ip route show table all; ip -6 route show table all']),
+      routes: await inNs(exec, runnerNs, [
+        'sh',
+        '-c',
+        'ip route show table all; ip -6 route show table all',
+      ]),
       nft: await inNs(exec, runnerNs, ['nft', 'list', 'ruleset']),
       iptables: await inNs(exec, runnerNs, ['iptables-save']),
       ip6tables: await inNs(exec, runnerNs, ['ip6tables-save']),
@@ -116,14 +129,19 @@ export async function ownedDifferences(
   after: Snapshot,
 ): Promise<string[]> {
   const diffs: string[] = [];
-  for (const key of Object.keys(before.runner) as (keyof Snapshot['runner'])[]) {
+  for (const key of Object.keys(
+    before.runner,
+  ) as (keyof Snapshot['runner'])[]) {
     const was = JSON.stringify(before.runner[key]);
     const now = JSON.stringify(after.runner[key]);
     if (was !== now) diffs.push(`runner ${key}: ${was} -> ${now}`);
   }
-  const newNetns = after.global.netns.filter((n) => !before.global.netns.includes(n));
+  const newNetns = after.global.netns.filter(
+    (n) => !before.global.netns.includes(n),
+  );
   for (const name of newNetns) {
-    if (await linkedTo(exec, name, runnerNs)) diffs.push(`leftover netns ${name}`);
+    if (await linkedTo(exec, name, runnerNs))
+      diffs.push(`leftover netns ${name}`);
   }
   return diffs;
 }

@@ -2,14 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createCommandRunner, type CommandRunner } from '../../src/exec/runner.js';
+import {
+  createCommandRunner,
+  type CommandRunner,
+} from '../../src/exec/runner.js';
 import { UndoStack } from '../../src/exec/undo.js';
 import { createLogger, type Logger } from '../../src/log/logger.js';
 import { makeRepo, netPaths, writeNetFiles, type NetPaths } from './files.js';
 import { netExec, type NetExecOptions, type NetExecResult } from './exec.js';
 import type { HostEvent } from './listeners.js';
-import { allNamespaces, applyNetwork, netNames, networkPlan, type NetNames } from './netns.js';
-import { eventLogOf, startServers, stopServer, type ServerHandle } from './servers.js';
+import {
+  allNamespaces,
+  applyNetwork,
+  netNames,
+  networkPlan,
+  type NetNames,
+} from './netns.js';
+import {
+  eventLogOf,
+  startServers,
+  stopServer,
+  type ServerHandle,
+} from './servers.js';
 import { ownedDifferences, takeSnapshot, type Snapshot } from './snapshot.js';
 import { RUNNER } from './topology.js';
 
@@ -48,10 +62,18 @@ export class Testnet {
   /** Builds the network; on any failure removes what it made, then throws. */
   static async create(options: CreateOptions = {}): Promise<Testnet> {
     const id = options.id ?? randomBytes(2).toString('hex');
-    if (!/^[0-9a-f]{4}$/.test(id)) throw new Error(`testnet id: ${JSON.stringify(id)} is not accepted; expected 4 hex characters`);
+    if (!/^[0-9a-f]{4}$/.test(id))
+      throw new Error(
+        `testnet id: ${JSON.stringify(id)} is not accepted; expected 4 hex characters`,
+      );
     const net = new Testnet(id, options.log ?? quietLog());
-    if (existsSync(net.paths.base) || existsSync(`/run/netns/${net.names.switchNs}`)) {
-      throw new Error(`testnet ${id} already exists; run \`node dist/scripts/testnet/cli.js down ${id}\``);
+    if (
+      existsSync(net.paths.base) ||
+      existsSync(`/run/netns/${net.names.switchNs}`)
+    ) {
+      throw new Error(
+        `testnet ${id} already exists; run \`node dist/scripts/testnet/cli.js down ${id}\``,
+      );
     }
     const undo = new UndoStack();
     undo.push(`remove ${net.paths.base}`, () => net.removeFiles());
@@ -59,8 +81,8 @@ export class Testnet {
       await net.build(undo, options.keepAlive ?? false);
       return net;
     } catch (error) {
+      // Only what this call made: a clashing namespace is someone else's.
       await undo.unwind(net.log);
-      await Testnet.destroyById(id, net.log);
       throw error;
     }
   }
@@ -72,8 +94,14 @@ export class Testnet {
 
   private async build(undo: UndoStack, keepAlive: boolean): Promise<void> {
     const paths = await writeNetFiles(this.id);
-    await makeRepo(this.exec_, { dir: path.join(paths.www, 'gl'), label: 'gitlab' });
-    await makeRepo(this.exec_, { dir: path.join(paths.www, 'out'), label: 'outside' });
+    await makeRepo(this.exec_, {
+      dir: path.join(paths.www, 'gl'),
+      label: 'gitlab',
+    });
+    await makeRepo(this.exec_, {
+      dir: path.join(paths.www, 'out'),
+      label: 'outside',
+    });
     const state: StateFile = { id: this.id, servers: [] };
     await this.saveState(state);
 
@@ -102,13 +130,18 @@ export class Testnet {
   }
 
   /** Runs argv in the runner namespace, with the test resolv.conf, hosts, /tmp and fake HOME. */
-  exec(argv: readonly string[], options?: NetExecOptions): Promise<NetExecResult> {
+  exec(
+    argv: readonly string[],
+    options?: NetExecOptions,
+  ): Promise<NetExecResult> {
     return netExec(this.runnerNs, this.paths, argv, options);
   }
 
   /** Events one test host logged (key: dns, gl, out, dock). */
   async events(key: string): Promise<HostEvent[]> {
-    const text = await readFile(eventLogOf(this.paths, key), 'utf8').catch(() => '');
+    const text = await readFile(eventLogOf(this.paths, key), 'utf8').catch(
+      () => '',
+    );
     return text
       .split('\n')
       .filter((line) => line.trim() !== '')
@@ -137,16 +170,22 @@ export class Testnet {
   }
 
   /** Tears down a network by id alone (another process may have made it). */
-  static async destroyById(id: string, log: Logger = quietLog()): Promise<string[]> {
+  static async destroyById(
+    id: string,
+    log: Logger = quietLog(),
+  ): Promise<string[]> {
     const net = new Testnet(id, log);
     const undo = new UndoStack();
     undo.push(`remove ${net.paths.base}`, () => net.removeFiles());
     for (const ns of allNamespaces(net.names)) {
       undo.push(`delete ${ns}`, async () => {
-        if (existsSync(`/run/netns/${ns}`)) await net.exec_.run(['ip', 'netns', 'del', ns]);
+        if (existsSync(`/run/netns/${ns}`))
+          await net.exec_.run(['ip', 'netns', 'del', ns]);
       });
     }
-    const state = await readFile(net.paths.state, 'utf8').catch(() => undefined);
+    const state = await readFile(net.paths.state, 'utf8').catch(
+      () => undefined,
+    );
     const servers = state ? (JSON.parse(state) as StateFile).servers : [];
     for (const handle of servers) {
       undo.push(`stop server ${handle.key}`, () => stopServer(handle));

@@ -1,9 +1,5 @@
 import type { Answer, Packet, Question } from 'dns-packet';
-import {
-  ROTATE_TTL,
-  ZONE_TTL,
-  type ZoneEntry,
-} from './topology.js';
+import { ROTATE_TTL, ZONE_TTL, type ZoneEntry } from './topology.js';
 
 const AUTHORITATIVE = 1 << 10;
 const RECURSION_DESIRED = 1 << 8;
