@@ -66,3 +66,8 @@ export async function pathWithout(
   }
   return dir;
 }
+
+/** A directory's entries, sorted; empty when it does not exist. */
+export async function listing(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).sort();
+}

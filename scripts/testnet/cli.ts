@@ -3,9 +3,22 @@
 //   node dist/scripts/testnet/cli.js exec ID -- CMD  run CMD in the runner
 //   node dist/scripts/testnet/cli.js dns ID          names the DNS server saw
 //   node dist/scripts/testnet/cli.js down ID         remove it
+//   node dist/scripts/testnet/cli.js list            ids of test networks on this host
+import { readdir } from 'node:fs/promises';
 import { Testnet } from './testnet.js';
 
-const USAGE = 'usage: cli.js up [ID] | exec ID -- CMD... | dns ID | down ID';
+const USAGE =
+  'usage: cli.js up [ID] | exec ID -- CMD... | dns ID | down ID | list';
+
+/** Ids of test networks that exist here (namespaces or files), e.g. left by a killed run. */
+async function listIds(): Promise<string[]> {
+  const names = [
+    ...(await readdir('/run/netns').catch(() => [] as string[])),
+    ...(await readdir('/var/tmp').catch(() => [] as string[])),
+  ];
+  const ids = names.map((n) => /^fsbxt([0-9a-f]{4})(-|$)/.exec(n)?.[1]);
+  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
 
 async function main(args: string[]): Promise<number> {
   const [command, id, ...rest] = args;
@@ -30,6 +43,10 @@ async function main(args: string[]): Promise<number> {
       if (!id) break;
       const names = await Testnet.attach(id).dnsQueries();
       process.stdout.write(names.map((n) => `${n}\n`).join(''));
+      return 0;
+    }
+    case 'list': {
+      process.stdout.write((await listIds()).map((i) => `${i}\n`).join(''));
       return 0;
     }
     case 'down': {
