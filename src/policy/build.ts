@@ -43,7 +43,7 @@ export async function loadPolicyFile(
       { cause: error, context: { field: 'config', value: file } },
     );
   }
-  return layerFromFile(parsePolicyFile(text, file), file, kind, base);
+  return layerFromFile(await parsePolicyFile(text, file), file, kind, base);
 }
 
 function entriesLayer(allow: EntryList[], deny: EntryList[]): PolicyLayer {
