@@ -148,6 +148,21 @@ export async function runCommand(
     loadSrt().catch(() => undefined);
   }
   ctx.log.sectionStart('setup', 'flow-sandbox: preparing the sandbox');
+  try {
+    return await decideAndApply(ctx, options, controls, runId);
+  } catch (error) {
+    // Close the job-log section so the error shows outside it.
+    ctx.log.sectionEnd('setup');
+    throw error;
+  }
+}
+
+async function decideAndApply(
+  ctx: Context,
+  options: RunOptions,
+  controls: ApplyControls,
+  runId: string,
+): Promise<number> {
   const { policy, decision } = await prepare(ctx, options);
   const tried: ProbeResult[] = [];
   for (;;) {

@@ -25,7 +25,10 @@ function issueMessage(label: string, issue: ZodIssue, input: unknown): string {
  * no YAML at all, and its import costs tens of milliseconds.
  */
 export async function parseYamlText(text: string): Promise<unknown> {
-  const { parse } = await import('yaml');
+  const yaml = await import('yaml');
+  // A bundler may hand over the CommonJS build as the default export.
+  const parse =
+    yaml.parse ?? (yaml as unknown as { default: typeof yaml }).default.parse;
   return parse(text, {
     prettyErrors: true,
     uniqueKeys: true,
