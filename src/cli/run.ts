@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { decide, type Decision } from '../decision/decide.js';
 import { engineByName, selectEngine } from '../engines/select.js';
+import { loadSrt } from '../engines/srt/probe.js';
 import type {
   ApplyControls,
   CommandSpec,
@@ -141,7 +142,27 @@ export async function runCommand(
   controls: ApplyControls,
 ): Promise<number> {
   const runId = newRunId();
+  ctx.log.debug('run starting', { runId });
+  if (!options.dryRun && ['auto', 'srt'].includes(options.engine)) {
+    // Start loading SRT (about 100 ms) while the policy is read.
+    loadSrt().catch(() => undefined);
+  }
   ctx.log.sectionStart('setup', 'flow-sandbox: preparing the sandbox');
+  try {
+    return await decideAndApply(ctx, options, controls, runId);
+  } catch (error) {
+    // Close the job-log section so the error shows outside it.
+    ctx.log.sectionEnd('setup');
+    throw error;
+  }
+}
+
+async function decideAndApply(
+  ctx: Context,
+  options: RunOptions,
+  controls: ApplyControls,
+  runId: string,
+): Promise<number> {
   const { policy, decision } = await prepare(ctx, options);
   const tried: ProbeResult[] = [];
   for (;;) {
@@ -150,6 +171,7 @@ export async function runCommand(
           requested: options.engine,
           minimumLevel: options.minimumLevel,
           exclude: tried,
+          applying: !options.dryRun,
         })
       : notApplied(options, decision);
     const { plan, input } = buildPlan(options, ctx, {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SandboxError } from '../errors.js';
+import { parseYamlText, yamlErrorLine } from './load.js';
 
 /** Where GitLab keeps a project's agent configuration. */
 export const AGENT_CONFIG_PATH = '.gitlab/duo/agent-config.yml';
@@ -17,14 +17,17 @@ export const AgentConfigSchema = z
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
 /** Parses agent-config text; a broken file is an error, not "no config". */
-export function parseAgentConfig(text: string, label: string): AgentConfig {
+export async function parseAgentConfig(
+  text: string,
+  label: string,
+): Promise<AgentConfig> {
   let data: unknown;
   try {
-    data = parseYaml(text);
+    data = await parseYamlText(text);
   } catch (error) {
     throw new SandboxError(
       'CONFIG_INVALID',
-      `${label}: not valid YAML: ${String((error as Error).message).split('\n')[0]}; expected a YAML mapping`,
+      `${label}: not valid YAML: ${yamlErrorLine(error)}; expected a YAML mapping`,
       { cause: error },
     );
   }

@@ -19,6 +19,10 @@ export interface SrtSettings {
     denyWrite: string[];
     allowGitConfig: boolean;
   };
+  /** Absolute paths found by the probe, so SRT does not look them up again. */
+  bwrapPath?: string;
+  socatPath?: string;
+  ripgrep?: { command: string };
 }
 
 const isSingle = (r: AddressRule) => r.prefix === (r.family === 4 ? 32 : 128);
@@ -49,6 +53,7 @@ function coveredByDeny(rule: AddressRule, deny: NetworkRule[]): boolean {
 export function srtSettings(
   policy: Policy,
   hidden: string[],
+  binaries: Record<string, string> = {},
 ): { settings: SrtSettings; warnings: string[] } {
   const warnings: string[] = [];
   const { network, filesystem } = policy;
@@ -110,6 +115,9 @@ export function srtSettings(
         denyWrite: [...filesystem.denyWrite.map((p) => p.path), ...hidden],
         allowGitConfig: filesystem.allowGitConfig.value,
       },
+      ...(binaries.bwrap ? { bwrapPath: binaries.bwrap } : {}),
+      ...(binaries.socat ? { socatPath: binaries.socat } : {}),
+      ...(binaries.rg ? { ripgrep: { command: binaries.rg } } : {}),
     },
     warnings,
   };
