@@ -119,6 +119,11 @@ async function leaveTraces(net: Testnet, outsideFile: string) {
   await run('git', ['init', '-q', work], {
     env: { PATH: SAFE_PATH, HOME: home },
   });
+  // A checked-out submodule's git directory, as `git submodule update` leaves it.
+  const sub = path.join(work, '.git', 'modules', 'fsbxt-sub');
+  await run('git', ['init', '-q', '--bare', sub], {
+    env: { PATH: SAFE_PATH, HOME: home },
+  });
   await link(key, path.join(work, PRE_LINKS.sshHardlink));
   await symlink(key, path.join(work, PRE_LINKS.sshSymlink));
   await symlink(path.dirname(key), path.join(work, PRE_LINKS.sshDirLink));

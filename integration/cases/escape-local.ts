@@ -9,11 +9,17 @@ const SECRET =
 const HIDDEN_WHY =
   '~/.ssh is denied for reading: its key must not be readable under any name';
 
-/** SRT hides paths, not files: another name of the same inode stays readable. */
-const HARDLINK_GAP = {
+/**
+ * Engines hide and protect paths, not files: a file outside the allowed
+ * paths that the runner hard-linked into the checkout is the same file.
+ * flow-sandbox denies found links of denied files (src/policy/links.ts),
+ * but cannot do that for every file linked in from elsewhere (pnpm's store
+ * links thousands into node_modules).
+ */
+const OUTSIDE_HARDLINK_GAP = {
   observed: 'allowed' as const,
   failsOpen: true,
-  why: 'SRT hides ~/.ssh by path (a tmpfs over the directory); a hard link the runner left elsewhere is the same inode under another path and stays readable/writable. Fix proposed: before applying, find links of denied files (st_nlink > 1) under the writable paths and deny them too, or refuse to run',
+  why: "writes are judged by path: a hard link in the checkout to a file elsewhere (e.g. pnpm's store, linked into node_modules) changes that file outside the sandbox. Fix proposed: the kernel engine can mount the checkout as an overlay (writes copy up, never reaching the other inode); under SRT, warn about multiply-linked files whose other names lie outside the writable paths",
 };
 
 export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
@@ -52,7 +58,6 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
     expected: 'refused',
     why: HIDDEN_WHY,
     script: `${SECRET}\nverdict secret ./${PRE_LINKS.sshHardlink}`,
-    gaps: { srt: HARDLINK_GAP },
   },
   {
     id: 'esc-ssh-proc-root',
@@ -154,7 +159,7 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
       'verdict grep -q "fsbxt-modified-$$" "$FSBXT_OUTSIDE_FILE"',
       'printf "%s\\n" "$before" > "$f" 2>/dev/null',
     ].join('\n'),
-    gaps: { srt: HARDLINK_GAP },
+    gaps: { srt: OUTSIDE_HARDLINK_GAP },
   },
   {
     id: 'esc-write-git-hooks',
@@ -181,6 +186,27 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
         observed: 'allowed',
         failsOpen: true,
         why: "flow-sandbox maps allow_git_config (git config READABLE) to SRT's allowGitConfig, which makes .git/config WRITABLE: core.hooksPath and core.fsmonitor then run code outside the sandbox at the runner's next git command in this checkout. Fix proposed: map allow_git_config to allowGitConfig: false (still readable) unless the operator opts into writes",
+      },
+    },
+  },
+  {
+    id: 'esc-write-git-submodule-hooks',
+    description:
+      'a hook or core.hooksPath written into a submodule’s git directory (.git/modules/<name>/)',
+    expected: 'refused',
+    why: "a submodule's hooks run outside the sandbox when the runner updates submodules in this checkout",
+    script: [
+      'need git',
+      'm=.git/modules/fsbxt-sub; hit=1',
+      'wrote "$m/hooks/post-checkout" && hit=0',
+      'git --git-dir="$m" config core.hooksPath "/tmp/fsbxt-hooks-$$" 2>/dev/null && { hit=0; git --git-dir="$m" config --unset core.hooksPath; }',
+      'verdict test "$hit" -eq 0',
+    ].join('\n'),
+    gaps: {
+      srt: {
+        observed: 'allowed',
+        failsOpen: true,
+        why: "SRT write-protects .git/hooks and .git/config of the checkout (and nested .git/hooks it finds at start), not .git/modules/*/hooks or .git/modules/*/config. Fix proposed: add <cwd>/.git/modules to the policy's deny_write under SRT (or deny writes to every hooks and config file below .git)",
       },
     },
   },

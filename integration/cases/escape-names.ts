@@ -103,6 +103,23 @@ export const ESCAPE_NAME_CASES: readonly EscapeCase[] = [
       'verdict test "$hit" -eq 0',
     ].join('\n'),
   },
+  {
+    id: 'esc-proxy-keepalive',
+    description:
+      'a second request on a kept-alive proxy connection that first went to the instance, to outside.test and 198.18.0.20',
+    expected: 'refused',
+    baseline: false,
+    why: 'every request is judged, not only the first on a connection',
+    neverQueried: ['outside.test'],
+    script: [
+      'need python3',
+      'hit=1',
+      'for h in outside.test 198.18.0.20; do',
+      '  python3 "$PROBES/proxy_probe.py" keepalive $h 80 outside && hit=0',
+      'done',
+      'verdict test "$hit" -eq 0',
+    ].join('\n'),
+  },
   reachAny(
     {
       id: 'esc-name-rebind-outside',

@@ -13,6 +13,7 @@ import type {
 import { describeError, SandboxError } from '../errors.js';
 import { readAgentConfig } from '../policy/agent-config.js';
 import { buildPolicy } from '../policy/build.js';
+import { denyLinkAliases } from '../policy/links.js';
 import type { Policy } from '../policy/types.js';
 import { planToJson, planToText } from '../plan/render.js';
 import type { EngineChoice, RunPlan } from '../plan/types.js';
@@ -57,7 +58,11 @@ async function prepare(ctx: Context, options: RunOptions) {
     agentConfig: await readAgentConfig(ctx.cwd),
     forcedBy: forcedBy(options),
   });
-  return { policy, decision };
+  // Hard links to denied files (a key linked into the checkout) are denied
+  // under their other names too: engines hide paths, not files.
+  const linked = await denyLinkAliases(policy, ctx.cwd);
+  for (const warning of linked.warnings) ctx.log.warn(warning);
+  return { policy: linked.policy, decision };
 }
 
 function notApplied(options: RunOptions, decision: Decision): EngineChoice {

@@ -4,6 +4,8 @@ Usage: proxy_probe.py MODE HOST PORT LABEL
   MODE  http    GET http://HOST:PORT/ through the HTTP proxy (absolute URI)
         connect CONNECT HOST:PORT through the HTTP proxy, then GET /
         socks   SOCKS5 CONNECT to the domain HOST, then GET /
+        keepalive  GET http://gitlab.test/ through the HTTP proxy, then on the
+                same connection GET http://HOST:PORT/ (is every request judged?)
 HOST is a Python string literal body, so tricks such as "\\x00" or "\\u0131"
 reach the proxy byte for byte. Exit 0 only if the body names LABEL.
 Without a proxy in the environment, HOST is resolved and dialled directly.
@@ -87,6 +89,25 @@ def via_connect(url, host, port):
     return read_all(s)
 
 
+def via_keepalive(url, host, port):
+    s = socket.create_connection((url.hostname, url.port or 80), TIMEOUT)
+    s.settimeout(TIMEOUT)
+    user, password = auth(url)
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    first = (
+        "GET http://gitlab.test/ HTTP/1.1\r\nHost: gitlab.test\r\n"
+        f"Proxy-Authorization: Basic {token}\r\n\r\n"
+    )
+    second = (
+        f"GET http://{host}:{port}/ HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Proxy-Authorization: Basic {token}\r\nConnection: close\r\n\r\n"
+    )
+    s.sendall((first + second).encode("utf-8", "surrogateescape"))
+    body = read_all(s)
+    # Only what follows the first answer counts.
+    return body.split("fsbxt-host=gitlab", 1)[-1]
+
+
 def via_socks(url, host, port):
     s = socket.create_connection((url.hostname, url.port or 1080), TIMEOUT)
     s.settimeout(TIMEOUT)
@@ -123,8 +144,9 @@ def main():
     try:
         if mode == "socks" and socks:
             body = via_socks(socks, host, port)
-        elif mode in ("http", "connect") and http:
-            body = (via_http if mode == "http" else via_connect)(http, host, port)
+        elif mode in ("http", "connect", "keepalive") and http:
+            via = {"http": via_http, "connect": via_connect}.get(mode, via_keepalive)
+            body = via(http, host, port)
         else:
             body = direct(host, port)
     except Exception as error:  # any failure is a refusal, with its reason
