@@ -117,10 +117,12 @@ export async function runEscapeFlow(
   );
   for (const c of options.cases.filter((c) => c.tty)) {
     const argv = [...options.wrap, 'sh', FLOW_SCRIPT, dir, c.id];
-    const tty = await net.exec(
-      ['script', '-qec', argv.map(shellQuote).join(' '), '/dev/null'],
-      { env: options.env, timeoutMs: 120_000 },
-    );
+    // The probe may push characters into this terminal only (by device).
+    const command = `export FSBXT_TTY_RDEV=$(stat -c %t:%T "$(tty)"); exec ${argv.map(shellQuote).join(' ')}`;
+    const tty = await net.exec(['script', '-qec', command, '/dev/null'], {
+      env: options.env,
+      timeoutMs: 120_000,
+    });
     const seen = parseTtyOutput(tty.stdout).get(c.id);
     if (seen) observations.set(c.id, seen);
   }

@@ -49,6 +49,8 @@ const skip = rootSkipReason([
   'ssh-keygen',
 ]);
 const STRICT = process.env.FSBXT_ESCAPE_STRICT === '1';
+/** FSBXT_ESCAPE_VERBOSE=1 logs what every case saw, not only the verdicts. */
+const VERBOSE = process.env.FSBXT_ESCAPE_VERBOSE === '1';
 
 /** Rows that do not match, as readable lines. */
 function failures(rows: readonly CaseResult[]): string[] {
@@ -67,6 +69,7 @@ function report(
   engine: EngineName,
 ) {
   t.log(`\n${formatTable(rows)}`);
+  if (VERBOSE) for (const r of rows) t.log(`${r.case.id}: ${r.detail}`);
   const open = rows.filter((r) => r.gap && r.case.gaps?.[engine]?.failsOpen);
   for (const r of open) {
     t.log(
@@ -79,14 +82,14 @@ function report(
 if (skip) {
   test.skip(`escape suite (${skip})`, () => {});
 } else {
-  const { net: nett, start } = useTestnet(test);
   let world: EscapeWorld | undefined;
-  const flowEnv = () => ({ ...jobEnv(nett()), ...world!.env });
-
-  test.before(async () => {
-    world = await setUpEscapeWorld(nett());
+  const { net: nett, start } = useTestnet(test, {
+    prepare: async (net) => {
+      world = await setUpEscapeWorld(net);
+    },
+    cleanup: async () => world?.stop(),
   });
-  test.after.always(() => world?.stop());
+  const flowEnv = () => ({ ...jobEnv(nett()), ...world!.env });
 
   test.serial(
     'baseline: without a sandbox every escape gets through',

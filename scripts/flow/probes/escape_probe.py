@@ -142,21 +142,39 @@ def ancestors():
     return seen
 
 
+def terminal_candidates():
+    # Only the test's own terminal (FSBXT_TTY_RDEV, "major:minor" in hex, as
+    # stat %t:%T prints it) may be pushed into: then every descriptor of
+    # every visible process is a candidate. Without it, ancestors' only.
+    want = os.environ.get("FSBXT_TTY_RDEV")
+    if not want:
+        return [f"/proc/{p}/fd/{fd}" for p in ancestors() for fd in (0, 1, 2)], None
+    major, minor = (int(x, 16) for x in want.split(":"))
+    paths = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            paths += [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+    return paths, os.makedev(major, minor)
+
+
 def tiocsti():
     import fcntl
     import termios
 
-    paths = ["/dev/tty"] + [f"/proc/{p}/fd/{fd}" for p in ancestors() for fd in (0, 1, 2)]
-    for path in paths:
+    paths, rdev = terminal_candidates()
+    for path in ["/dev/tty"] + paths:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+            fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         except OSError:
             continue
         try:
-            if os.isatty(fd):
-                fcntl.ioctl(fd, termios.TIOCSTI, b"#")
-                print(f"{path}: TIOCSTI pushed a character", file=sys.stderr)
-                return True
+            if not os.isatty(fd) or (rdev is not None and os.fstat(fd).st_rdev != rdev):
+                continue
+            fcntl.ioctl(fd, termios.TIOCSTI, b"#")
+            print(f"{path}: TIOCSTI pushed a character", file=sys.stderr)
+            return True
         except OSError as error:
             print(f"{path}: {error}", file=sys.stderr)
         finally:
