@@ -61,6 +61,18 @@ function program(onExit: (code: number) => void): Command {
     .usage('[options] -- COMMAND [ARGS...]')
     .option('--config <file>', 'YAML policy file (FLOW_SANDBOX_CONFIG)')
     .option(
+      '--operator-policy <file>',
+      "the runner operator's policy: strongest source, its denials always win (FLOW_SANDBOX_OPERATOR_POLICY)",
+    )
+    .option(
+      '--audit',
+      'apply the sandbox but let through, and report, what the policy would refuse (FLOW_SANDBOX_AUDIT)',
+    )
+    .option(
+      '--audit-report <file>',
+      'with --audit: also write the findings as JSON to FILE (FLOW_SANDBOX_AUDIT_REPORT)',
+    )
+    .option(
       '--allow <entry>',
       'add a network allow entry; repeatable (FLOW_SANDBOX_ALLOW, comma-separated)',
       collect,

@@ -11,6 +11,12 @@ import {
 /** Everything `flow-sandbox run` was asked to do, validated. */
 export interface RunOptions {
   config?: string;
+  /** The runner operator's policy file; never read from the project. */
+  operatorPolicy?: string;
+  /** Let refused destinations through and report them. */
+  audit: boolean;
+  /** Where to write the audit findings as JSON. */
+  auditReport?: string;
   allow: EntryList;
   deny: EntryList;
   engine: 'auto' | EngineName;
@@ -27,6 +33,9 @@ export interface RunOptions {
 /** Raw values as commander hands them over (flags only, no env). */
 export interface RawFlags {
   config?: string;
+  operatorPolicy?: string;
+  audit?: boolean;
+  auditReport?: string;
   allow?: string[];
   deny?: string[];
   engine?: string;
@@ -42,6 +51,9 @@ export interface RawFlags {
 /** The environment variable behind each flag. */
 export const ENV_NAMES = {
   config: 'FLOW_SANDBOX_CONFIG',
+  operatorPolicy: 'FLOW_SANDBOX_OPERATOR_POLICY',
+  audit: 'FLOW_SANDBOX_AUDIT',
+  auditReport: 'FLOW_SANDBOX_AUDIT_REPORT',
   allow: 'FLOW_SANDBOX_ALLOW',
   deny: 'FLOW_SANDBOX_DENY',
   engine: 'FLOW_SANDBOX_ENGINE',
@@ -152,6 +164,11 @@ export function resolveRunOptions(
   const levels = LEVELS.filter((l) => engines.includes(l));
   return {
     config: flags.config ?? (env[ENV_NAMES.config] || undefined),
+    operatorPolicy:
+      flags.operatorPolicy ?? (env[ENV_NAMES.operatorPolicy] || undefined),
+    audit: bool(flags.audit, ENV_NAMES.audit, env[ENV_NAMES.audit]),
+    auditReport:
+      flags.auditReport ?? (env[ENV_NAMES.auditReport] || undefined),
     allow: entries('--allow', flags.allow, ENV_NAMES.allow, env),
     deny: entries('--deny', flags.deny, ENV_NAMES.deny, env),
     engine: choice(

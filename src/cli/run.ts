@@ -1,7 +1,6 @@
-import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { decide, type Decision } from '../decision/decide.js';
+import type { Decision } from '../decision/decide.js';
 import { engineByName, selectEngine } from '../engines/select.js';
 import type {
   ApplyControls,
@@ -10,8 +9,6 @@ import type {
   ProbeResult,
 } from '../engines/types.js';
 import { describeError, SandboxError } from '../errors.js';
-import { readAgentConfig } from '../policy/agent-config.js';
-import { buildPolicy } from '../policy/build.js';
 import type { Policy } from '../policy/types.js';
 import { planToJson, planToText } from '../plan/render.js';
 import type { EngineChoice, RunPlan } from '../plan/types.js';
@@ -21,7 +18,9 @@ import {
   removeRunDir,
   stateRoot,
 } from '../state/dir.js';
+import { checkAuditEngine, reportAudit } from './audit.js';
 import type { RunOptions } from './options.js';
+import { preparePolicy, type Prepared } from './prepare.js';
 
 /** The job's environment, minus flow-sandbox's own settings. */
 function commandEnv(
@@ -34,36 +33,15 @@ function commandEnv(
   return out;
 }
 
-function forcedBy(options: RunOptions): string | undefined {
-  if (options.forceSandbox) return '--force-sandbox';
-  if (options.minimumLevel !== 'none')
-    return `--minimum-level ${options.minimumLevel}`;
-  return undefined;
-}
-
-/** Everything up to the engine choice: pure of host changes. */
-async function prepare(ctx: Context, options: RunOptions) {
-  const home = ctx.env.HOME || os.homedir();
-  const policy = await buildPolicy({
-    env: ctx.env,
-    base: { home, cwd: ctx.cwd },
-    configFile: options.config,
-    allow: [options.allow],
-    deny: [options.deny],
-  });
-  const decision = decide({
-    env: ctx.env,
-    agentConfig: await readAgentConfig(ctx.cwd),
-    forcedBy: forcedBy(options),
-  });
-  return { policy, decision };
-}
-
-function notApplied(options: RunOptions, decision: Decision): EngineChoice {
+function notApplied(
+  options: RunOptions,
+  decision: Decision,
+  minimumLevel: RunOptions['minimumLevel'],
+): EngineChoice {
   return {
     chosen: 'none',
     requested: options.engine,
-    minimumLevel: options.minimumLevel,
+    minimumLevel,
     candidates: [],
     reason: `the sandbox does not apply to this job: ${decision.reason}`,
   };
@@ -77,6 +55,7 @@ function buildPlan(
     decision: Decision;
     choice: EngineChoice;
     runId: string;
+    prepared: Prepared;
   },
 ): { plan: RunPlan; input: PlanInput } {
   const command: CommandSpec = {
@@ -94,6 +73,7 @@ function buildPlan(
     stateDir: path.join(stateRoot(ctx.env), parts.runId),
     probe,
     firewall: options.firewall,
+    ...(options.audit ? { audit: true } : {}),
   };
   const enginePlan = engineByName(parts.choice.chosen).plan(input);
   const plan: RunPlan = {
@@ -104,6 +84,8 @@ function buildPlan(
     command: { argv: command.argv, cwd: command.cwd },
     stateDir: input.stateDir,
     enginePlan,
+    sources: parts.prepared.sources,
+    ...(options.audit ? { audit: true } : {}),
   };
   return { plan, input };
 }
@@ -130,21 +112,25 @@ export async function runCommand(
 ): Promise<number> {
   const runId = newRunId();
   ctx.log.sectionStart('setup', 'flow-sandbox: preparing the sandbox');
-  const { policy, decision } = await prepare(ctx, options);
+  const prepared = await preparePolicy(ctx, options);
+  const { policy, decision, minimumLevel } = prepared;
   const tried: ProbeResult[] = [];
   for (;;) {
     const choice = decision.apply
       ? await selectEngine(ctx, {
           requested: options.engine,
-          minimumLevel: options.minimumLevel,
+          minimumLevel,
           exclude: tried,
         })
-      : notApplied(options, decision);
+      : notApplied(options, decision, minimumLevel);
+    if (options.audit)
+      checkAuditEngine(engineByName(choice.chosen), choice, decision);
     const { plan, input } = buildPlan(options, ctx, {
       policy,
       decision,
       choice,
       runId,
+      prepared,
     });
     logPlan(ctx, plan);
     if (options.dryRun) {
@@ -168,6 +154,12 @@ export async function runCommand(
       ctx.log.info(`command finished with status ${outcome.exitCode}`, {
         engine: choice.chosen,
       });
+      if (options.audit)
+        await reportAudit(ctx, options, prepared, {
+          runId,
+          engine: choice.chosen,
+          outcome,
+        });
       return outcome.exitCode;
     } catch (error) {
       if (

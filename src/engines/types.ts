@@ -44,6 +44,29 @@ export interface PlanInput {
   probe: ProbeResult;
   /** Kernel engine only: which firewall backend to use. */
   firewall?: 'auto' | 'nft' | 'iptables';
+  /**
+   * Audit mode: destinations the policy would refuse for not being on the
+   * allow list are let through and recorded; deny entries still block.
+   */
+  audit?: boolean;
+}
+
+/** One destination an audit saw, with how often and why it stood out. */
+export interface ObservedDestination {
+  host: string;
+  /** 0 when the engine did not learn the port. */
+  port: number;
+  count: number;
+  /** For refusals: the engine's reason (deny entry, resolved address, ...). */
+  reason?: string;
+}
+
+/** What an engine saw in audit mode. */
+export interface AuditObservations {
+  /** Not on the allow list: enforcement would have refused them. */
+  letThrough: ObservedDestination[];
+  /** Refused even in audit mode (deny entries, resolved-address checks). */
+  refused: ObservedDestination[];
 }
 
 /** Run-time controls that are not part of the plan. */
@@ -74,11 +97,15 @@ export interface RunOutcome {
   exitCode: number;
   /** Engine-specific blocked-traffic report, if the engine can see it. */
   blocked?: Record<string, unknown>;
+  /** Set when the run was an audit. */
+  audit?: AuditObservations;
 }
 
 /** A sandbox engine: probes the host, plans purely, applies a plan. */
 export interface Engine {
   readonly name: EngineName;
+  /** Whether `apply` honours PlanInput.audit; `--audit` is refused otherwise. */
+  readonly supportsAudit?: boolean;
   /** Checks prerequisites. `deep` may start a throw-away sandbox; never in a dry run. */
   probe(ctx: Context, options: { deep: boolean }): Promise<ProbeResult>;
   /** Pure: the same input gives the same plan. */

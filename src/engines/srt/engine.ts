@@ -6,6 +6,7 @@ import { SandboxError } from '../../errors.js';
 import { runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
 import type { Engine, EnginePlan, PlanInput } from '../types.js';
+import { srtAuditRecorder } from './audit.js';
 import { loadSrt, probeSrt } from './probe.js';
 import { srtSettings, type SrtSettings } from './settings.js';
 
@@ -48,11 +49,14 @@ async function removeStraySockets(): Promise<void> {
 /** Anthropic's Sandbox Runtime, used as a library in this process. */
 export const srtEngine: Engine = {
   name: 'srt',
+  supportsAudit: true,
 
   probe: (ctx) => probeSrt(ctx),
 
   plan(input): EnginePlan {
-    const { settings, warnings } = srtSettings(input.policy, [input.stateDir]);
+    const { settings, warnings } = srtSettings(input.policy, [input.stateDir], {
+      audit: input.audit,
+    });
     return {
       engine: 'srt',
       warnings,
@@ -78,7 +82,10 @@ export const srtEngine: Engine = {
 
       undo.push('srt stray sockets', removeStraySockets);
       undo.push('srt reset', () => SandboxManager.reset());
-      await SandboxManager.initialize(parsed.data);
+      const audit = settings.network.strictAllowlist
+        ? undefined
+        : srtAuditRecorder();
+      await SandboxManager.initialize(parsed.data, audit?.ask);
 
       const proof = await proveSandbox(
         await SandboxManager.wrapWithSandbox('true'),
@@ -94,6 +101,10 @@ export const srtEngine: Engine = {
       }
       ctx.log.debug('srt sandbox proven', { settings: file });
 
+      if (audit) {
+        const stop = audit.watch(SandboxManager.getSandboxViolationStore());
+        undo.push('srt audit watch', async () => stop());
+      }
       const command = input.command.argv.map(shellQuote).join(' ');
       const wrapped = await SandboxManager.wrapWithSandbox(command);
       const exitCode = await runChild(
@@ -106,7 +117,7 @@ export const srtEngine: Engine = {
         controls,
       );
       SandboxManager.cleanupAfterCommand();
-      return { exitCode };
+      return audit ? { exitCode, audit: audit.observations() } : { exitCode };
     } finally {
       const failures = await undo.unwind(ctx.log);
       if (failures.length)
