@@ -167,8 +167,7 @@ export function resolveRunOptions(
     operatorPolicy:
       flags.operatorPolicy ?? (env[ENV_NAMES.operatorPolicy] || undefined),
     audit: bool(flags.audit, ENV_NAMES.audit, env[ENV_NAMES.audit]),
-    auditReport:
-      flags.auditReport ?? (env[ENV_NAMES.auditReport] || undefined),
+    auditReport: flags.auditReport ?? (env[ENV_NAMES.auditReport] || undefined),
     allow: entries('--allow', flags.allow, ENV_NAMES.allow, env),
     deny: entries('--deny', flags.deny, ENV_NAMES.deny, env),
     engine: choice(
