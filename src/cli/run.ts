@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import type { Decision } from '../decision/decide.js';
 import { engineByName, selectEngine } from '../engines/select.js';
+import { loadSrt } from '../engines/srt/probe.js';
 import type {
   ApplyControls,
   CommandSpec,
@@ -102,6 +103,18 @@ function logPlan(ctx: Context, plan: RunPlan): void {
     if (plan.enginePlan.engine !== 'none') ctx.log.warn(warning);
   }
   if (engine.fallbackWarning) ctx.log.warn(engine.fallbackWarning);
+  if (decision.apply && engine.chosen === 'none' && !engine.fallbackWarning) {
+    ctx.log.warn(
+      'the sandbox applies to this job, but --engine none was requested: the command runs WITHOUT a sandbox',
+    );
+  }
+  ctx.log.debug('plan', {
+    runId: plan.runId,
+    stateDir: plan.stateDir,
+    allow: plan.policy.network.allow.length,
+    deny: plan.policy.network.deny.length,
+    enginePlan: plan.enginePlan.details,
+  });
 }
 
 /** `flow-sandbox run`: decide, choose, plan, then apply (or print, in a dry run). */
@@ -111,7 +124,27 @@ export async function runCommand(
   controls: ApplyControls,
 ): Promise<number> {
   const runId = newRunId();
+  ctx.log.debug('run starting', { runId });
+  if (!options.dryRun && ['auto', 'srt'].includes(options.engine)) {
+    // Start loading SRT (about 100 ms) while the policy is read.
+    loadSrt().catch(() => undefined);
+  }
   ctx.log.sectionStart('setup', 'flow-sandbox: preparing the sandbox');
+  try {
+    return await decideAndApply(ctx, options, controls, runId);
+  } catch (error) {
+    // Close the job-log section so the error shows outside it.
+    ctx.log.sectionEnd('setup');
+    throw error;
+  }
+}
+
+async function decideAndApply(
+  ctx: Context,
+  options: RunOptions,
+  controls: ApplyControls,
+  runId: string,
+): Promise<number> {
   const prepared = await preparePolicy(ctx, options);
   const { policy, decision, minimumLevel } = prepared;
   const tried: ProbeResult[] = [];
@@ -121,6 +154,7 @@ export async function runCommand(
           requested: options.engine,
           minimumLevel,
           exclude: tried,
+          applying: !options.dryRun,
         })
       : notApplied(options, decision, minimumLevel);
     if (options.audit)

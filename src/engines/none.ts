@@ -21,10 +21,10 @@ export const noneEngine: Engine = {
 
   async apply(_ctx, input, _plan, controls) {
     const [file, ...args] = input.command.argv;
-    const exitCode = await runChild(
+    const { status } = await runChild(
       { file: file!, args, cwd: input.command.cwd, env: input.command.env },
       controls,
     );
-    return { exitCode };
+    return { exitCode: status };
   },
 };

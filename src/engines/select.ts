@@ -36,6 +36,8 @@ export interface SelectRequest {
   minimumLevel: Level;
   /** Engines already tried and found unusable at apply time. */
   exclude?: ProbeResult[];
+  /** True when the chosen engine is applied right away (not a dry run). */
+  applying: boolean;
 }
 
 function summary(probe: ProbeResult): string {
@@ -64,7 +66,8 @@ export async function selectEngine(
   for (const name of order) {
     const engine = engineByName(name);
     const probe =
-      excluded.get(name) ?? (await engine.probe(ctx, { deep: false }));
+      excluded.get(name) ??
+      (await engine.probe(ctx, { deep: false, quick: request.applying }));
     candidates.push(probe);
     if (!probe.usable) continue;
     const choice: EngineChoice = {

@@ -10,7 +10,26 @@ export interface ChildSpec {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * When set, the child gets a pipe on fd 3 and must write to it once its
+   * sandbox is up, before the job's command starts (see READY_PREAMBLE).
+   */
+  readyPipe?: boolean;
 }
+
+/** How a child ended, and whether it said its sandbox was up. */
+export interface ChildResult {
+  status: number;
+  ready: boolean;
+}
+
+/**
+ * Shell preamble run inside a sandbox before the job's command: it tells
+ * the controller the sandbox came up, then closes the pipe so the command
+ * never holds a descriptor of the controller's. If the write fails, the
+ * command is not run.
+ */
+export const READY_PREAMBLE = 'printf R >&3 || exit 125; exec 3>&-;';
 
 /** Exit status a shell would report: the code, or 128 + the signal number. */
 export function statusOf(
@@ -30,14 +49,18 @@ export function statusOf(
 export function runChild(
   spec: ChildSpec,
   controls: ApplyControls,
-): Promise<number> {
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(spec.file, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
-      stdio: 'inherit',
+      stdio: spec.readyPipe
+        ? ['inherit', 'inherit', 'inherit', 'pipe']
+        : 'inherit',
       detached: true,
     });
+    let ready = false;
+    child.stdio[3]?.on('data', () => (ready = true));
     let killTimer: NodeJS.Timeout | undefined;
     const signalGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;
@@ -57,10 +80,11 @@ export function runChild(
       controls.abort.removeEventListener('abort', onAbort);
       reject(error);
     });
-    child.on('exit', (code, signal) => {
+    // 'close' rather than 'exit': it waits for the ready pipe to drain.
+    child.on('close', (code, signal) => {
       controls.abort.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
-      resolve(statusOf(code, signal));
+      resolve({ status: statusOf(code, signal), ready });
     });
   });
 }

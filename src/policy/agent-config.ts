@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { SandboxError } from '../errors.js';
-import { parseYamlText, validateDocument } from './load.js';
+import { parseYamlDocument, validateDocument } from './load.js';
 
 /** Where GitLab keeps a project's agent configuration. */
 export const AGENT_CONFIG_PATH = '.gitlab/duo/agent-config.yml';
@@ -55,8 +55,11 @@ export const AGENT_CONFIG_FORMS: Record<string, string> = {
 };
 
 /** Parses agent-config text; a broken file is an error, not "no config". */
-export function parseAgentConfig(text: string, label: string): AgentConfig {
-  const data = parseYamlText(text, label, 'a YAML mapping');
+export async function parseAgentConfig(
+  text: string,
+  label: string,
+): Promise<AgentConfig> {
+  const data = await parseYamlDocument(text, label, 'a YAML mapping');
   if (data === null || data === undefined) return {};
   return validateDocument(AgentConfigSchema, data, label, AGENT_CONFIG_FORMS);
 }

@@ -49,17 +49,17 @@ export async function loadPolicyFile(
       { cause: error, context: { field: 'config', value: file } },
     );
   }
-  return layerFromFile(parsePolicyFile(text, file), file, kind, base);
+  return layerFromFile(await parsePolicyFile(text, file), file, kind, base);
 }
 
 function entriesLayer(allow: EntryList[], deny: EntryList[]): PolicyLayer {
   const layer = emptyLayer();
-  const parse = (list: EntryList) =>
+  const parse = (purpose: 'allow' | 'deny') => (list: EntryList) =>
     list.entries.map((e) =>
-      parseNetworkEntry(e, list.source.origin, list.source),
+      parseNetworkEntry(e, list.source.origin, list.source, purpose),
     );
-  layer.allow = allow.flatMap(parse);
-  layer.deny = deny.flatMap(parse);
+  layer.allow = allow.flatMap(parse('allow'));
+  layer.deny = deny.flatMap(parse('deny'));
   return layer;
 }
 
@@ -71,7 +71,12 @@ export function projectLayer(
   const rules = (field: 'allowed_domains' | 'denied_domains') =>
     (policy[field] ?? []).map((raw, i) => {
       const origin = `${label}: network_policy.${field}[${i}]`;
-      return parseNetworkEntry(raw, origin, { kind: 'project', origin });
+      return parseNetworkEntry(
+        raw,
+        origin,
+        { kind: 'project', origin },
+        field === 'denied_domains' ? 'deny' : 'allow',
+      );
     });
   const sockets = policy.allow_all_unix_sockets;
   return {

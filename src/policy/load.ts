@@ -1,4 +1,3 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodIssue, ZodTypeAny, z } from 'zod';
 import { SandboxError } from '../errors.js';
 import { FIELD_FORMS, PolicyFileSchema, type PolicyFile } from './schema.js';
@@ -36,26 +35,41 @@ export function describeIssue(
   return `${label}: ${field || '(top level)'}: ${shownValue(input, issue.path)} is not accepted (${issue.message}); expected ${accepted}`;
 }
 
-/** Parses YAML text strictly (unique keys, few aliases); `expected` says what the file should be. */
-export function parseYamlText(
+/**
+ * Parses YAML with the `yaml` library, loaded on first use: most runs read
+ * no YAML at all, and its import costs tens of milliseconds.
+ */
+export async function parseYamlText(text: string): Promise<unknown> {
+  const yaml = await import('yaml');
+  // A bundler may hand over the CommonJS build as the default export.
+  const parse =
+    yaml.parse ?? (yaml as unknown as { default: typeof yaml }).default.parse;
+  return parse(text, {
+    prettyErrors: true,
+    uniqueKeys: true,
+    maxAliasCount: 100,
+  });
+}
+
+/** The first line of a YAML error, for a one-line message. */
+export function yamlErrorLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split(
+    '\n',
+  )[0]!;
+}
+
+/** Parses YAML text; a syntax error names the file and says what was `expected`. */
+export async function parseYamlDocument(
   text: string,
   label: string,
   expected: string,
-): unknown {
+): Promise<unknown> {
   try {
-    return parseYaml(text, {
-      prettyErrors: true,
-      uniqueKeys: true,
-      maxAliasCount: 100,
-    });
+    return await parseYamlText(text);
   } catch (error) {
-    const detail =
-      error instanceof YAMLParseError
-        ? error.message.split('\n')[0]
-        : String(error);
     throw new SandboxError(
       'CONFIG_INVALID',
-      `${label}: not valid YAML: ${detail}; expected ${expected}`,
+      `${label}: not valid YAML: ${yamlErrorLine(error)}; expected ${expected}`,
       { cause: error },
     );
   }
@@ -79,8 +93,11 @@ export function validateDocument<S extends ZodTypeAny>(
 }
 
 /** Parses and validates a YAML policy text; errors name the file, field and value. */
-export function parsePolicyFile(text: string, label: string): PolicyFile {
-  const data = parseYamlText(
+export async function parsePolicyFile(
+  text: string,
+  label: string,
+): Promise<PolicyFile> {
+  const data = await parseYamlDocument(
     text,
     label,
     'a YAML mapping with the keys network and filesystem',

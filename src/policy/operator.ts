@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SandboxError } from '../errors.js';
 import { LEVELS, type Level } from '../engines/types.js';
 import { parseNetworkEntry } from './entries.js';
-import { parseYamlText, validateDocument } from './load.js';
+import { parseYamlDocument, validateDocument } from './load.js';
 import type { NetworkRule, RuleSource } from './types.js';
 
 /** Most entries an operator list may hold (same bound as a policy file). */
@@ -55,11 +55,11 @@ export interface OperatorPolicy {
 }
 
 /** Validates operator-file text; errors name the file, the field, the value and the accepted form. */
-export function parseOperatorPolicy(
+export async function parseOperatorPolicy(
   text: string,
   file: string,
-): OperatorPolicy {
-  const data = parseYamlText(text, file, FORMS['']!);
+): Promise<OperatorPolicy> {
+  const data = await parseYamlDocument(text, file, FORMS['']!);
   const parsed: OperatorFile =
     data === null || data === undefined
       ? {}
@@ -68,7 +68,12 @@ export function parseOperatorPolicy(
     (parsed[field] ?? []).map((raw, i) => {
       const at = `${file}: ${field}[${i}]`;
       const source: RuleSource = { kind: 'operator', origin: at };
-      return parseNetworkEntry(raw, at, source);
+      return parseNetworkEntry(
+        raw,
+        at,
+        source,
+        field === 'denied_domains' ? 'deny' : 'allow',
+      );
     });
   return {
     file,

@@ -132,7 +132,7 @@ export async function loadProjectConfig(ctx: Context): Promise<ProjectConfig> {
       config:
         workingText === undefined
           ? undefined
-          : parseAgentConfig(workingText, AGENT_CONFIG_PATH),
+          : await parseAgentConfig(workingText, AGENT_CONFIG_PATH),
       version: {
         kind: 'working-tree',
         present: workingText !== undefined,
@@ -154,7 +154,8 @@ export async function loadProjectConfig(ctx: Context): Promise<ProjectConfig> {
     const label = `${AGENT_CONFIG_PATH}@${commit.slice(0, 12)} (${short(ref)})`;
     const text = await showAt(ctx, cwd, commit);
     return {
-      config: text === undefined ? undefined : parseAgentConfig(text, label),
+      config:
+        text === undefined ? undefined : await parseAgentConfig(text, label),
       version: {
         kind: 'commit',
         ref,

@@ -1,14 +1,23 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { isScalar, isSeq, parseDocument } from 'yaml';
 import { SandboxError } from '../errors.js';
 import { parseNetworkEntry } from './entries.js';
 import type { NetworkRule } from './types.js';
 
-/** The recommended allowlist shipped with flow-sandbox (dist/src/policy → repo root). */
-export const RECOMMENDED_FILE = fileURLToPath(
-  new URL('../../../data/recommended-allowlist.yml', import.meta.url),
-);
+const RELATIVE = 'data/recommended-allowlist.yml';
+
+/**
+ * The recommended allowlist shipped with flow-sandbox, at the package root.
+ * This module runs from dist/src/policy/ (tsc) or dist/bundle/ (esbuild),
+ * so the root is two or three levels up: the first that has the file wins.
+ */
+export function recommendedFile(): string {
+  const candidates = ['../../', '../../../'].map((up) =>
+    fileURLToPath(new URL(`${up}${RELATIVE}`, import.meta.url)),
+  );
+  return candidates.find((file) => existsSync(file)) ?? candidates[1]!;
+}
 
 function broken(file: string, why: string): SandboxError {
   return new SandboxError(
@@ -24,11 +33,19 @@ function broken(file: string, why: string): SandboxError {
  */
 export async function loadRecommended(
   requestedBy: string,
-  file = RECOMMENDED_FILE,
+  file = recommendedFile(),
 ): Promise<NetworkRule[]> {
   const text = await readFile(file, 'utf8').catch((error: Error) => {
     throw broken(file, `cannot be read (${error.message})`);
   });
+  // Loaded on first use, like every YAML read: most runs never need it.
+  const loaded = await import('yaml');
+  // A bundler may hand over the CommonJS build as the default export.
+  const yaml =
+    loaded.parseDocument === undefined
+      ? (loaded as unknown as { default: typeof loaded }).default
+      : loaded;
+  const { isScalar, isSeq, parseDocument } = yaml;
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length) throw broken(file, doc.errors[0]!.message);
   const list = doc.get('allowed_domains');

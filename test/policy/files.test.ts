@@ -21,9 +21,9 @@ test(`a project list may hold ${MAX_PROJECT_ENTRIES} entries`, async (t) => {
 });
 
 for (const field of ['allowed_domains', 'denied_domains']) {
-  test(`a project ${field} of 1001 entries is refused, naming the field and the limit`, (t) => {
+  test(`a project ${field} of 1001 entries is refused, naming the field and the limit`, async (t) => {
     const yaml = `network_policy:\n  ${field}: ${JSON.stringify(hosts(1001))}\n`;
-    const error = t.throws(() => parseAgentConfig(yaml, LABEL));
+    const error = await t.throwsAsync(parseAgentConfig(yaml, LABEL));
     t.true(error instanceof SandboxError);
     t.is((error as SandboxError).code, 'CONFIG_INVALID');
     t.regex(
@@ -76,27 +76,27 @@ for (const [what, yaml, pattern] of projectErrors) {
 }
 
 test('an empty network_policy is no policy', async (t) => {
-  t.deepEqual(parseAgentConfig('network_policy:\n', LABEL), {
+  t.deepEqual(await parseAgentConfig('network_policy:\n', LABEL), {
     network_policy: null,
   });
   const p = await merged({ project: 'network_policy:\n' });
   t.deepEqual(p.refused, []);
 });
 
-test('other agent-config keys are left alone', (t) => {
-  const c = parseAgentConfig('image: foo\nsetup_script: [make]\n', LABEL);
+test('other agent-config keys are left alone', async (t) => {
+  const c = await parseAgentConfig('image: foo\nsetup_script: [make]\n', LABEL);
   t.is(c.image, 'foo');
 });
 
-test('operator file: defaults to strict, nothing required', (t) => {
-  const op = parseOperatorPolicy('', OP);
+test('operator file: defaults to strict, nothing required', async (t) => {
+  const op = await parseOperatorPolicy('', OP);
   t.is(op.mode, 'strict');
   t.false(op.requireSandboxForCustomImages);
   t.deepEqual(op.allow, []);
 });
 
-test('operator file: every field read', (t) => {
-  const op = parseOperatorPolicy(
+test('operator file: every field read', async (t) => {
+  const op = await parseOperatorPolicy(
     'version: 1\nmode: flexible\nallowed_domains: [a.test]\ndenied_domains: ["*.b.test:443"]\nallow_all_unix_sockets: false\nrequire_sandbox_for_custom_images: true\nminimum_level: srt\n',
     OP,
   );
@@ -143,8 +143,8 @@ const operatorErrors: [string, string, RegExp][] = [
 ];
 
 for (const [what, yaml, pattern] of operatorErrors) {
-  test(`operator file with ${what}: a clear error naming the file`, (t) => {
-    const error = t.throws(() => parseOperatorPolicy(yaml, OP));
+  test(`operator file with ${what}: a clear error naming the file`, async (t) => {
+    const error = await t.throwsAsync(parseOperatorPolicy(yaml, OP));
     t.true(error instanceof SandboxError);
     t.regex(error!.message, pattern);
     t.true(error!.message.startsWith(OP));

@@ -8,10 +8,13 @@ export const BASE = { home: '/home/job', cwd: '/builds/p' };
 export const ENV = { CI_SERVER_HOST: 'gitlab.test' };
 
 /** A project configuration as if read from a commit. */
-export function project(yaml: string, commit = 'a'.repeat(40)): ProjectConfig {
+export async function project(
+  yaml: string,
+  commit = 'a'.repeat(40),
+): Promise<ProjectConfig> {
   const label = `.gitlab/duo/agent-config.yml@${commit.slice(0, 12)} (origin/main)`;
   return {
-    config: parseAgentConfig(yaml, label),
+    config: await parseAgentConfig(yaml, label),
     version: {
       kind: 'commit',
       ref: 'refs/remotes/origin/main',
@@ -23,7 +26,7 @@ export function project(yaml: string, commit = 'a'.repeat(40)): ProjectConfig {
   };
 }
 
-export const operator = (yaml: string) =>
+export const operator = async (yaml: string) =>
   parseOperatorPolicy(yaml, '/etc/flow-sandbox/operator.yml');
 
 const flags = (entries: string[]): EntryList[] => [
@@ -31,7 +34,7 @@ const flags = (entries: string[]): EntryList[] => [
 ];
 
 /** Builds a policy from YAML snippets and flag entries. */
-export function merged(options: {
+export async function merged(options: {
   operator?: string;
   project?: string;
   allow?: string[];
@@ -49,9 +52,13 @@ export function merged(options: {
       },
     ],
     operator:
-      options.operator === undefined ? undefined : operator(options.operator),
+      options.operator === undefined
+        ? undefined
+        : await operator(options.operator),
     project:
-      options.project === undefined ? undefined : project(options.project),
+      options.project === undefined
+        ? undefined
+        : await project(options.project),
     configFile: options.configFile,
   });
 }

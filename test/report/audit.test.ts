@@ -20,7 +20,7 @@ test('findings, reasons and a snippet that allows exactly what was seen', async 
       ],
     },
     policy,
-    project: project(projectYaml),
+    project: await project(projectYaml),
   });
   t.deepEqual(
     report.wouldBeRefused.map((f) => [f.destination, f.count, f.reason]),
@@ -41,7 +41,7 @@ test('findings, reasons and a snippet that allows exactly what was seen', async 
 
   // Pasting the snippet gives a policy that allows every finding, and keeps
   // the project's own entries.
-  const pasted = parseAgentConfig(report.snippet, 'snippet');
+  const pasted = await parseAgentConfig(report.snippet, 'snippet');
   t.deepEqual(pasted.network_policy?.denied_domains, ['bad.test']);
   const after = await merged({ project: report.snippet });
   for (const f of report.wouldBeRefused) {
@@ -65,8 +65,8 @@ test('a destination whose project entry the operator refused says so, and is lef
       refused: [],
     },
     policy,
-    operator: operator(opYaml),
-    project: project(projectYaml),
+    operator: await operator(opYaml),
+    project: await project(projectYaml),
   });
   t.regex(
     report.wouldBeRefused[0]!.reason,
@@ -91,7 +91,7 @@ test('strict operator: only covered destinations are suggested', async (t) => {
       refused: [],
     },
     policy,
-    operator: operator(opYaml),
+    operator: await operator(opYaml),
   });
   t.deepEqual(report.suggestedAllowedDomains, ['a.mirror.test:443']);
   t.deepEqual(

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SandboxError } from '../../errors.js';
-import { runChild, shellQuote } from '../../exec/child.js';
+import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
 import type { Engine, EnginePlan, PlanInput } from '../types.js';
 import { srtAuditRecorder } from './audit.js';
@@ -13,25 +12,6 @@ import { srtSettings, type SrtSettings } from './settings.js';
 /** Settings live in the run's state directory: not /tmp, hidden from the command. */
 function settingsPath(input: PlanInput): string {
   return path.join(input.stateDir, 'srt-settings.json');
-}
-
-/** Runs SRT's wrapped `true` to prove it can build a sandbox here. */
-function proveSandbox(
-  wrapped: string,
-  env: Record<string, string>,
-): Promise<{ ok: boolean; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', wrapped], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-2000);
-    });
-    child.on('error', (error) => resolve({ ok: false, stderr: error.message }));
-    child.on('exit', (code) => resolve({ ok: code === 0, stderr }));
-  });
 }
 
 /** SRT's mux proxy leaves one socket file per backend in the temp dir. */
@@ -51,12 +31,15 @@ export const srtEngine: Engine = {
   name: 'srt',
   supportsAudit: true,
 
-  probe: (ctx) => probeSrt(ctx),
+  probe: (ctx, options) => probeSrt(ctx, options),
 
   plan(input): EnginePlan {
-    const { settings, warnings } = srtSettings(input.policy, [input.stateDir], {
-      audit: input.audit,
-    });
+    const { settings, warnings } = srtSettings(
+      input.policy,
+      [input.stateDir],
+      input.probe.facts ?? {},
+      { audit: input.audit },
+    );
     return {
       engine: 'srt',
       warnings,
@@ -85,39 +68,49 @@ export const srtEngine: Engine = {
       const audit = settings.network.strictAllowlist
         ? undefined
         : srtAuditRecorder();
-      await SandboxManager.initialize(parsed.data, audit?.ask);
-
-      const proof = await proveSandbox(
-        await SandboxManager.wrapWithSandbox('true'),
-        input.command.env,
-      );
-      SandboxManager.cleanupAfterCommand();
-      if (!proof.ok) {
+      try {
+        await SandboxManager.initialize(parsed.data, audit?.ask);
+      } catch (error) {
+        // Nothing of the job ran yet: another engine may still take it.
         throw new SandboxError(
           'ENGINE_UNAVAILABLE',
-          `SRT could not create a sandbox on this host: ${proof.stderr.trim() || 'the probe command failed'}`,
-          { context: { step: 'srt probe', stderrTail: proof.stderr } },
+          `SRT could not start: ${(error as Error).message}`,
+          { cause: error, context: { step: 'srt initialize' } },
         );
       }
-      ctx.log.debug('srt sandbox proven', { settings: file });
 
       if (audit) {
         const stop = audit.watch(SandboxManager.getSandboxViolationStore());
         undo.push('srt audit watch', async () => stop());
       }
+      // The preamble proves, from inside, that SRT built the sandbox before
+      // the job's command starts; without it nothing of the job has run, so
+      // falling back to another engine is safe.
       const command = input.command.argv.map(shellQuote).join(' ');
-      const wrapped = await SandboxManager.wrapWithSandbox(command);
-      const exitCode = await runChild(
+      const wrapped = await SandboxManager.wrapWithSandbox(
+        `${READY_PREAMBLE} exec ${command}`,
+      );
+      const child = await runChild(
         {
           file: '/bin/sh',
           args: ['-c', wrapped],
           cwd: input.command.cwd,
           env: input.command.env,
+          readyPipe: true,
         },
         controls,
       );
       SandboxManager.cleanupAfterCommand();
-      return audit ? { exitCode, audit: audit.observations() } : { exitCode };
+      if (!child.ready && !controls.abort.aborted) {
+        throw new SandboxError(
+          'ENGINE_UNAVAILABLE',
+          `SRT could not create a sandbox on this host (status ${child.status} before the command started)`,
+          { context: { step: 'srt start', exitCode: child.status } },
+        );
+      }
+      return audit
+        ? { exitCode: child.status, audit: audit.observations() }
+        : { exitCode: child.status };
     } finally {
       const failures = await undo.unwind(ctx.log);
       if (failures.length)

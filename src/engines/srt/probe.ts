@@ -1,50 +1,74 @@
 import type { Context } from '../../context.js';
-import type { ProbeCheck, ProbeResult } from '../types.js';
+import { which } from '../../exec/which.js';
+import type { ProbeCheck, ProbeOptions, ProbeResult } from '../types.js';
 
 const FIX =
-  'install bubblewrap, socat and ripgrep, and allow user namespaces (kernel.unprivileged_userns_clone=1, or run the job container with CAP_SYS_ADMIN and seccomp=unconfined); see https://docs.gitlab.com/runner/configuration/ for runner settings';
+  'install bubblewrap, socat and ripgrep, and allow user namespaces (kernel.unprivileged_userns_clone=1, or run the job container with CAP_SYS_ADMIN and seccomp=unconfined); see https://docs.gitlab.com/runner/configuration/advanced-configuration/#the-runnersdocker-section';
 
-/** The SRT library, loaded only when the SRT engine is considered. */
-export async function loadSrt() {
-  return import('@anthropic-ai/sandbox-runtime');
+/** Binaries SRT needs on Linux, by the fact name the plan reads. */
+const BINARIES = { bwrap: 'bwrap', socat: 'socat', rg: 'rg' } as const;
+
+let loading:
+  Promise<typeof import('@anthropic-ai/sandbox-runtime')> | undefined;
+
+/**
+ * The SRT library, loaded once and only when the SRT engine is considered.
+ * The run flow calls this early so that loading overlaps policy work.
+ */
+export function loadSrt() {
+  loading ??= import('@anthropic-ai/sandbox-runtime');
+  return loading;
 }
 
 /**
- * Checks SRT's prerequisites without starting its proxies: its own
- * dependency check, then bubblewrap creating (and dropping) namespaces,
- * which leaves nothing behind on the host.
+ * Checks SRT's prerequisites without starting its proxies: the binaries it
+ * needs, then bubblewrap creating (and dropping) namespaces, which leaves
+ * nothing behind. `deep` also asks SRT itself and starts a throw-away
+ * sandbox (doctor only: it starts proxies).
  */
-export async function probeSrt(ctx: Context): Promise<ProbeResult> {
+export async function probeSrt(
+  ctx: Context,
+  { deep, quick }: ProbeOptions,
+): Promise<ProbeResult> {
   const checks: ProbeCheck[] = [];
-  const { SandboxManager } = await loadSrt();
-  const platform = SandboxManager.isSupportedPlatform();
+  const facts: Record<string, string> = {};
+  const linux = process.platform === 'linux';
   checks.push({
     name: 'platform',
-    ok: platform,
-    detail: platform
-      ? process.platform
-      : `${process.platform} is not supported by SRT`,
+    ok: linux,
+    detail: linux
+      ? 'linux'
+      : `${process.platform}: flow-sandbox drives SRT on Linux only`,
   });
-  const deps = SandboxManager.checkDependencies({ command: 'rg' });
-  for (const error of deps.errors) {
-    checks.push({ name: 'dependency', ok: false, detail: error, fix: FIX });
+  for (const [fact, binary] of Object.entries(BINARIES)) {
+    const found = which(binary, ctx.env.PATH);
+    if (found) facts[fact] = found;
+    checks.push(
+      found
+        ? { name: binary, ok: true, detail: found }
+        : {
+            name: binary,
+            ok: false,
+            detail: `${binary} not found on PATH`,
+            fix: FIX,
+          },
+    );
   }
-  for (const warning of deps.warnings) {
-    checks.push({
-      name: 'dependency',
-      ok: true,
-      detail: `warning: ${warning}`,
-    });
-  }
-  if (deps.errors.length === 0) {
-    checks.push(await probeBubblewrap(ctx));
-  }
-  return { engine: 'srt', usable: checks.every((c) => c.ok), checks };
+  // A run proves namespaces from inside the sandbox before the command
+  // starts (the ready pipe), so only dry runs and doctor probe them here.
+  if (facts.bwrap && !quick)
+    checks.push(await probeNamespaces(ctx, facts.bwrap));
+  if (deep && checks.every((c) => c.ok))
+    checks.push(...(await probeLibrary(facts)));
+  return { engine: 'srt', usable: checks.every((c) => c.ok), checks, facts };
 }
 
-async function probeBubblewrap(ctx: Context): Promise<ProbeCheck> {
+async function probeNamespaces(
+  ctx: Context,
+  bwrap: string,
+): Promise<ProbeCheck> {
   const argv = [
-    'bwrap',
+    bwrap,
     '--unshare-all',
     '--die-with-parent',
     '--ro-bind',
@@ -68,10 +92,12 @@ async function probeBubblewrap(ctx: Context): Promise<ProbeCheck> {
         detail: 'bubblewrap can create user, mount, PID and network namespaces',
       };
     }
+    const why =
+      result.stderr.trim().split('\n').pop() || `status ${result.exitCode}`;
     return {
       name: 'namespaces',
       ok: false,
-      detail: `bubblewrap cannot create namespaces: ${result.stderr.trim().split('\n').pop() ?? `status ${result.exitCode}`}`,
+      detail: `bubblewrap cannot create namespaces: ${why}`,
       fix: FIX,
     };
   } catch (error) {
@@ -82,4 +108,55 @@ async function probeBubblewrap(ctx: Context): Promise<ProbeCheck> {
       fix: FIX,
     };
   }
+}
+
+/** SRT's own dependency check and a real sandboxed `true`. */
+async function probeLibrary(
+  facts: Record<string, string>,
+): Promise<ProbeCheck[]> {
+  const { SandboxManager } = await loadSrt();
+  const deps = SandboxManager.checkDependencies({ command: facts.rg ?? 'rg' });
+  const checks: ProbeCheck[] = [
+    ...deps.errors.map((detail) => ({
+      name: 'srt dependencies',
+      ok: false,
+      detail,
+      fix: FIX,
+    })),
+    ...deps.warnings.map((detail) => ({
+      name: 'srt dependencies',
+      ok: true,
+      detail: `warning: ${detail}`,
+    })),
+  ];
+  if (deps.errors.length) return checks;
+  try {
+    await SandboxManager.initialize({
+      network: { allowedDomains: [], deniedDomains: [], strictAllowlist: true },
+      filesystem: { denyRead: [], allowWrite: [], denyWrite: [] },
+      bwrapPath: facts.bwrap,
+      socatPath: facts.socat,
+    });
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(
+      '/bin/sh',
+      ['-c', await SandboxManager.wrapWithSandbox('true')],
+      { stdio: 'ignore', timeout: 20_000 },
+    );
+    checks.push({
+      name: 'srt sandbox',
+      ok: true,
+      detail: 'SRT started its proxies and ran a command in a sandbox',
+    });
+  } catch (error) {
+    checks.push({
+      name: 'srt sandbox',
+      ok: false,
+      detail: `SRT could not run a sandboxed command: ${(error as Error).message}`,
+      fix: FIX,
+    });
+  } finally {
+    await SandboxManager.reset();
+  }
+  return checks;
 }

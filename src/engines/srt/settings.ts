@@ -20,6 +20,10 @@ export interface SrtSettings {
     denyWrite: string[];
     allowGitConfig: boolean;
   };
+  /** Absolute paths found by the probe, so SRT does not look them up again. */
+  bwrapPath?: string;
+  socatPath?: string;
+  ripgrep?: { command: string };
 }
 
 const isSingle = (r: AddressRule) => r.prefix === (r.family === 4 ? 32 : 128);
@@ -50,6 +54,7 @@ function coveredByDeny(rule: AddressRule, deny: NetworkRule[]): boolean {
 export function srtSettings(
   policy: Policy,
   hidden: string[],
+  binaries: Record<string, string> = {},
   options: { audit?: boolean } = {},
 ): { settings: SrtSettings; warnings: string[] } {
   const warnings: string[] = [];
@@ -117,6 +122,9 @@ export function srtSettings(
         denyWrite: [...filesystem.denyWrite.map((p) => p.path), ...hidden],
         allowGitConfig: filesystem.allowGitConfig.value,
       },
+      ...(binaries.bwrap ? { bwrapPath: binaries.bwrap } : {}),
+      ...(binaries.socat ? { socatPath: binaries.socat } : {}),
+      ...(binaries.rg ? { ripgrep: { command: binaries.rg } } : {}),
     },
     warnings,
   };

@@ -67,7 +67,7 @@ test('audit turns off the strict allowlist and says so; deny entries stay', asyn
   const policy = await merged({ allow: ['a.test'], deny: ['b.test'] });
   const enforced = srtSettings(policy, []);
   t.true(enforced.settings.network.strictAllowlist);
-  const audit = srtSettings(policy, [], { audit: true });
+  const audit = srtSettings(policy, [], {}, { audit: true });
   t.false(audit.settings.network.strictAllowlist);
   t.deepEqual(audit.settings.network.deniedDomains, ['b.test']);
   t.regex(audit.warnings[0]!, /^AUDIT MODE/);
