@@ -74,6 +74,10 @@ function firstSetting(layers: PolicyLayer[], name: SettingName) {
   return layers.find((l) => l[name] !== undefined)?.[name];
 }
 
+// TODO(#6): the operator gates network allow entries and
+// allow_all_unix_sockets only; unix_sockets paths and the filesystem keys
+// of --config are not checked against it (under SRT any Unix socket path
+// already opens them all, so a strict operator cannot narrow that today).
 export interface MergeInput {
   /** The built-in policy from the runner's environment. */
   defaults: Policy;

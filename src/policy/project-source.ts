@@ -36,6 +36,24 @@ export interface ProjectConfig {
 const isTrue = (v: string | undefined) =>
   v !== undefined && /^(1|true|yes)$/i.test(v.trim());
 
+/**
+ * Whether a branch name is plain enough to put inside a git revision: a
+ * subset of git's ref-name rules, so that `main..x`, `x:path` or
+ * `x^{tree}` cannot change what is read.
+ */
+export function isPlainBranchName(name: string): boolean {
+  return (
+    /^[^\s\x00-\x1f\x7f~^:?*[\\]+$/.test(name) &&
+    !name.includes('..') &&
+    !name.includes('@{') &&
+    !name.startsWith('-') &&
+    !name.startsWith('/') &&
+    !name.endsWith('/') &&
+    !name.endsWith('.lock') &&
+    !name.split('/').some((part) => part.startsWith('.'))
+  );
+}
+
 /** Why this job is not a default-branch job, or undefined if it is one. */
 export function untrustedRefReason(
   env: Record<string, string | undefined>,
@@ -43,6 +61,8 @@ export function untrustedRefReason(
   const branch = env.CI_COMMIT_REF_NAME;
   const main = env.CI_DEFAULT_BRANCH;
   if (!main) return 'CI_DEFAULT_BRANCH is not set';
+  if (!isPlainBranchName(main))
+    return `CI_DEFAULT_BRANCH ${JSON.stringify(main)} is not a valid branch name`;
   if (!branch) return 'CI_COMMIT_REF_NAME is not set';
   // A merge request pipeline runs the unmerged source, and a fork's source
   // branch may well be called `main`: never trust it by its name.
@@ -144,7 +164,8 @@ export async function loadProjectConfig(ctx: Context): Promise<ProjectConfig> {
   }
   const untrusted = untrustedRefReason(ctx.env);
   const main = ctx.env.CI_DEFAULT_BRANCH;
-  const refs = untrusted ? (main ? defaultBranchRefs(main) : []) : ['HEAD'];
+  const usable = main !== undefined && isPlainBranchName(main);
+  const refs = untrusted ? (usable ? defaultBranchRefs(main) : []) : ['HEAD'];
   const why = untrusted
     ? `${untrusted}: the default branch's version is used`
     : 'the job runs on the default branch: its committed version is used';

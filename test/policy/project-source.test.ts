@@ -6,6 +6,7 @@ import type { Context } from '../../src/context.js';
 import { createCommandRunner } from '../../src/exec/runner.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import {
+  isPlainBranchName,
   loadProjectConfig,
   untrustedRefReason,
 } from '../../src/policy/project-source.js';
@@ -202,3 +203,29 @@ for (const [env, expected] of refCases) {
     else t.is(reason, undefined);
   });
 }
+
+test('branch names are checked before they go into a revision', (t) => {
+  for (const ok of ['main', 'release/1.x', 'feature-x'])
+    t.true(isPlainBranchName(ok), ok);
+  for (const bad of [
+    'main..x',
+    'x:y',
+    'a b',
+    '-x',
+    '.hidden',
+    'a/.b',
+    'x.lock',
+    'x^{tree}',
+    '@{-1}',
+    'a\\b',
+    '',
+  ])
+    t.false(isPlainBranchName(bad), bad);
+  t.regex(
+    untrustedRefReason({
+      CI_COMMIT_REF_NAME: 'x',
+      CI_DEFAULT_BRANCH: 'main:evil',
+    }) ?? '',
+    /not a valid branch name/,
+  );
+});
