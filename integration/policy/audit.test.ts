@@ -19,7 +19,7 @@ const reason = await skipReason();
 const FLOW = [
   'sh',
   '-ec',
-  'for h in allowed.test outside.test other.test; do curl -sf --max-time 5 -o /dev/null http://$h:8080/; echo "$h ok"; done',
+  'for h in allowed.test outside.test other.test; do curl -sSf --max-time 5 -o /dev/null http://$h:8080/; echo "$h ok"; done',
 ];
 
 if (reason) {
@@ -65,7 +65,7 @@ if (reason) {
       // Under enforcement the flow fails at the first refused host.
       const enforced = await run(t, []);
       t.not(enforced.exitCode, 0);
-      t.regex(enforced.stdout, /^allowed\.test ok$/m);
+      t.regex(enforced.stdout, /^allowed\.test ok$/m, enforced.stderr);
       t.notRegex(enforced.stdout, /outside\.test ok/);
 
       // In audit mode the same flow completes and reaches all three hosts.

@@ -9,6 +9,16 @@ import { srtAuditRecorder } from './audit.js';
 import { loadSrt, probeSrt } from './probe.js';
 import { srtSettings, type SrtSettings } from './settings.js';
 
+/**
+ * SRT's in-sandbox script starts its proxy listeners (socat on 3128 and
+ * 1080) in the background and runs the command at once, so under load a
+ * flow's first connection can find nothing listening ("connection
+ * refused" from localhost:3128). Wait for both, at most about 5 s, before
+ * the command starts. SRT runs the command with bash: /dev/tcp works.
+ */
+export const PROXY_WAIT =
+  'i=0; while [ $i -lt 500 ] && ! { (: </dev/tcp/127.0.0.1/3128) && (: </dev/tcp/127.0.0.1/1080); } 2>/dev/null; do i=$((i+1)); sleep 0.01; done; unset i;';
+
 /** Settings live in the run's state directory: not /tmp, hidden from the command. */
 function settingsPath(input: PlanInput): string {
   return path.join(input.stateDir, 'srt-settings.json');
@@ -88,7 +98,7 @@ export const srtEngine: Engine = {
       // falling back to another engine is safe.
       const command = input.command.argv.map(shellQuote).join(' ');
       const wrapped = await SandboxManager.wrapWithSandbox(
-        `${READY_PREAMBLE} exec ${command}`,
+        `${PROXY_WAIT} ${READY_PREAMBLE} exec ${command}`,
       );
       const child = await runChild(
         {
