@@ -54,17 +54,25 @@ export interface ViolationSource {
 /**
  * Records an SRT audit. SRT checks deniedDomains first and asks the
  * callback only for hosts on neither list (with strictAllowlist off), so
- * deny entries still block; the callback records and lets the rest through.
+ * deny entries still block; the callback records and lets the rest through
+ * once `start` is called (before that it refuses, as enforcement would:
+ * the self-test runs first and must see the policy enforced).
  * Refusals are read from SRT's violation store as they happen: it keeps
  * only its last 100 lines.
  */
 export function srtAuditRecorder() {
   const letThrough = new Tally();
   const refused = new Tally();
+  let auditing = false;
   return {
     ask: async ({ host, port }: { host: string; port?: number }) => {
+      if (!auditing) return false;
       letThrough.add(host, port ?? 0);
       return true;
+    },
+    /** From now on, record and let through. */
+    start(): void {
+      auditing = true;
     },
     /** Follows the store's new lines until the returned function is called. */
     watch(store: ViolationSource): () => void {

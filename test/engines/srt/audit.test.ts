@@ -26,6 +26,11 @@ function fakeStore() {
 
 test('the callback records and lets through; names are canonical; counts add up', async (t) => {
   const rec = srtAuditRecorder();
+  t.false(
+    await rec.ask({ host: 'selftest.invalid', port: 80 }),
+    'enforces until started',
+  );
+  rec.start();
   t.true(await rec.ask({ host: 'Outside.Test.', port: 8080 }));
   t.true(await rec.ask({ host: 'outside.test', port: 8080 }));
   t.true(await rec.ask({ host: '[2001:DB8::1]', port: 443 }));
