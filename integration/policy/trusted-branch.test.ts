@@ -1,72 +1,52 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import anyTest, { type TestFn } from 'ava';
+// A feature branch edits .gitlab/duo/agent-config.yml to allow an outside
+// host: the job must use the default branch's policy, in the plan and in a
+// real SRT run in the private test network. Root only.
+import test from 'ava';
 import { DEFAULT_IMAGE } from '../../src/decision/image.js';
-import { cli } from '../../test/helpers/cli.js';
 import { twoBranchRepo, type TwoBranchRepo } from '../../test/helpers/git.js';
-import {
-  createHostNet,
-  HOSTS,
-  skipReason,
-  type HostNet,
-} from '../helpers/hostnet.js';
+import { useTestnet } from '../fixture.js';
+import { rootSkipReason } from '../skip.js';
+import { outsideRequests, runIn, statusFlow } from './net.js';
 
-const test = anyTest as TestFn<{
-  net: HostNet;
-  repo: TwoBranchRepo;
-  state: string;
-}>;
-const reason = await skipReason();
+const skip = rootSkipReason(['bwrap', 'socat', 'rg', 'node']);
 
-const MAIN = 'network_policy:\n  allowed_domains: ["allowed.test:8080"]\n';
+const MAIN = 'network_policy:\n  allowed_domains: ["api.outside.test:80"]\n';
 const FEATURE =
-  'network_policy:\n  allowed_domains: ["allowed.test:8080", "outside.test:8080"]\n';
+  'network_policy:\n  allowed_domains: ["api.outside.test:80", "evil.test:80"]\n';
+const FLOW = statusFlow(['api.outside.test', 'evil.test']);
 
-/** The flow: fetch both hosts, print each HTTP status. */
-const FLOW = [
-  'sh',
-  '-c',
-  'for h in allowed.test outside.test; do printf "%s %s\\n" $h $(curl -s -o /dev/null -w "%{http_code}" --max-time 5 http://$h:8080/); done',
-];
+/** A CI job on `branch` of a project whose default branch is main. */
+const ci = (branch: string) => ({
+  GITLAB_CI: 'true',
+  CI_COMMIT_REF_NAME: branch,
+  CI_DEFAULT_BRANCH: 'main',
+  CI_JOB_IMAGE: `${DEFAULT_IMAGE}:v0.0.6`,
+});
 
-function ciEnv(state: string, branch: string): Record<string, string> {
-  return {
-    GITLAB_CI: 'true',
-    CI_COMMIT_REF_NAME: branch,
-    CI_DEFAULT_BRANCH: 'main',
-    CI_JOB_IMAGE: `${DEFAULT_IMAGE}:v0.0.6`,
-    CI_SERVER_HOST: 'gitlab.test',
-    FLOW_SANDBOX_STATE_DIR: state,
-  };
-}
-
-if (reason) {
-  test.skip(`trusted project policy (skipped: ${reason})`, () => undefined);
+if (skip) {
+  test.skip(`trusted project policy (${skip})`, () => {});
 } else {
-  test.serial.before(async (t) => {
-    t.context.repo = await twoBranchRepo(MAIN, FEATURE);
-    t.context.net = await createHostNet();
-    t.context.state = await mkdtemp(path.join(os.tmpdir(), 'fsbx-state-'));
-  });
-  test.serial.after.always(async (t) => {
-    await t.context.net?.cleanup();
-    await t.context.repo?.cleanup();
-    if (t.context.state)
-      await rm(t.context.state, { recursive: true, force: true });
-  });
+  const { net } = useTestnet(test);
+  let repo: TwoBranchRepo | undefined;
+  const checkout = async () => {
+    repo ??= await twoBranchRepo(MAIN, FEATURE, net().paths.base);
+    return repo;
+  };
+  test.after.always(() => repo?.cleanup());
 
   test.serial(
     'the plan of a feature-branch job uses the default branch policy',
     async (t) => {
-      const { repo, state } = t.context;
-      const r = await cli(
-        repo.checkout,
-        ['run', '--dry-run', '--json', '--', 'true'],
-        ciEnv(state, 'feature'),
+      const r = await checkout();
+      const result = await runIn(
+        net(),
+        r.checkout,
+        ['--dry-run', '--json'],
+        ['true'],
+        ci('feature'),
       );
-      t.is(r.exitCode, 0, r.stderr);
-      const plan = JSON.parse(r.stdout);
+      t.is(result.exitCode, 0, result.stderr);
+      const plan = JSON.parse(result.stdout);
       t.true(plan.decision.apply, 'the sandbox applies to this CI job');
       const allow = plan.policy.network.allow as {
         entry: string;
@@ -75,22 +55,22 @@ if (reason) {
       const project = allow.filter((x) => x.source.kind === 'project');
       t.deepEqual(
         project.map((x) => x.entry),
-        ['allowed.test:8080'],
+        ['api.outside.test:80'],
       );
       t.is(
         project[0]!.source.origin,
-        `.gitlab/duo/agent-config.yml@${repo.mainCommit.slice(0, 12)} (origin/main): network_policy.allowed_domains[0]`,
+        `.gitlab/duo/agent-config.yml@${r.mainCommit.slice(0, 12)} (origin/main): network_policy.allowed_domains[0]`,
       );
-      t.false(allow.some((x) => x.entry.startsWith('outside.test')));
-      t.true(plan.sources[1].detail.includes(`commit ${repo.mainCommit}`));
+      t.false(allow.some((x) => x.entry.startsWith('evil.test')));
+      t.true(plan.sources[1].detail.includes(`commit ${r.mainCommit}`));
       t.regex(
-        r.stderr,
+        result.stderr,
         new RegExp(
-          `project configuration: .*@${repo.mainCommit.slice(0, 12)} \\(origin/main\\).*commit=${repo.mainCommit}`,
+          `project configuration: .*@${r.mainCommit.slice(0, 12)} \\(origin/main\\).*commit=${r.mainCommit}`,
         ),
       );
       t.regex(
-        r.stderr,
+        result.stderr,
         /WARN: the working tree's agent configuration differs from the trusted version/,
       );
     },
@@ -99,42 +79,38 @@ if (reason) {
   test.serial(
     'a real SRT run from the feature branch: the outside host stays refused',
     async (t) => {
-      const { repo, net, state } = t.context;
-      const before = net.requests().length;
-      const r = await cli(
-        repo.checkout,
-        ['run', '--engine', 'srt', '--', ...FLOW],
-        ciEnv(state, 'feature'),
-        { prefix: net.prefix },
+      const r = await checkout();
+      const result = await runIn(
+        net(),
+        r.checkout,
+        ['--engine', 'srt'],
+        FLOW,
+        ci('feature'),
       );
-      t.is(r.exitCode, 0, r.stderr);
-      t.regex(r.stdout, /^allowed\.test 200$/m);
-      t.regex(r.stdout, /^outside\.test 403$/m);
-      const reached = net.requests().slice(before);
-      t.true(reached.includes(HOSTS['allowed.test']!));
-      t.false(
-        reached.includes(HOSTS['outside.test']!),
-        'the outside host received nothing',
-      );
+      t.is(result.exitCode, 0, result.stderr);
+      t.regex(result.stdout, /^api\.outside\.test 200$/m);
+      t.regex(result.stdout, /^evil\.test 403$/m);
+      const seen = await outsideRequests(net());
+      t.true(seen.includes('api.outside.test'));
+      t.false(seen.includes('evil.test'), 'the refused host received nothing');
     },
   );
 
   test.serial(
-    'control: the same run with the feature file trusted reaches the outside host',
+    'control: with the feature file trusted, the same flow reaches it',
     async (t) => {
-      // Outside CI the working tree counts: this proves the refusal above came
-      // from the trusted-version rule, not from the test network.
-      const { repo, net, state } = t.context;
-      const before = net.requests().length;
-      const r = await cli(
-        repo.checkout,
-        ['run', '--engine', 'srt', '--force-sandbox', '--', ...FLOW],
-        { FLOW_SANDBOX_STATE_DIR: state },
-        { prefix: net.prefix },
+      // Outside CI the working tree counts: the refusal above came from the
+      // trusted-version rule, not from the test network.
+      const r = await checkout();
+      const result = await runIn(
+        net(),
+        r.checkout,
+        ['--engine', 'srt', '--force-sandbox'],
+        FLOW,
       );
-      t.is(r.exitCode, 0, r.stderr);
-      t.regex(r.stdout, /^outside\.test 200$/m);
-      t.true(net.requests().slice(before).includes(HOSTS['outside.test']!));
+      t.is(result.exitCode, 0, result.stderr);
+      t.regex(result.stdout, /^evil\.test 200$/m);
+      t.true((await outsideRequests(net())).includes('evil.test'));
     },
   );
 }

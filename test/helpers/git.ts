@@ -48,8 +48,9 @@ export interface TwoBranchRepo {
 export async function twoBranchRepo(
   mainConfig: string | undefined,
   featureConfig: string,
+  parent = os.tmpdir(),
 ): Promise<TwoBranchRepo> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'fsbx-git-'));
+  const root = await mkdtemp(path.join(parent, 'fsbx-git-'));
   const work = path.join(root, 'work');
   const origin = path.join(root, 'origin.git');
   const checkout = path.join(root, 'checkout');
