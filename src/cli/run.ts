@@ -9,7 +9,11 @@ import type {
   PlanInput,
   ProbeResult,
 } from '../engines/types.js';
-import { describeError, SandboxError } from '../errors.js';
+import {
+  describeError,
+  EXIT_SANDBOX_FAILURE,
+  SandboxError,
+} from '../errors.js';
 import type { Policy } from '../policy/types.js';
 import { planToJson, planToText } from '../plan/render.js';
 import type { EngineChoice, RunPlan } from '../plan/types.js';
@@ -20,6 +24,13 @@ import {
   stateRoot,
 } from '../state/dir.js';
 import { checkAuditEngine, reportAudit } from './audit.js';
+import {
+  buildReport,
+  finishReport,
+  selftestHook,
+  type SelftestState,
+} from './finish.js';
+import type { RunReport } from '../report/types.js';
 import type { RunOptions } from './options.js';
 import { preparePolicy, type Prepared } from './prepare.js';
 
@@ -131,7 +142,7 @@ export async function runCommand(
   }
   ctx.log.sectionStart('setup', 'flow-sandbox: preparing the sandbox');
   try {
-    return await decideAndApply(ctx, options, controls, runId);
+    return (await decideAndApply(ctx, options, controls, runId))?.exitCode ?? 0;
   } catch (error) {
     // Close the job-log section so the error shows outside it.
     ctx.log.sectionEnd('setup');
@@ -139,12 +150,13 @@ export async function runCommand(
   }
 }
 
+/** Runs the job; returns its report, or undefined after a dry run. */
 async function decideAndApply(
   ctx: Context,
   options: RunOptions,
   controls: ApplyControls,
   runId: string,
-): Promise<number> {
+): Promise<RunReport | undefined> {
   const prepared = await preparePolicy(ctx, options);
   const { policy, decision, minimumLevel } = prepared;
   const tried: ProbeResult[] = [];
@@ -174,16 +186,18 @@ async function decideAndApply(
           ? `${JSON.stringify(planToJson(plan), null, 2)}\n`
           : planToText(plan),
       );
-      return 0;
+      return undefined;
     }
     await createRunDir(stateRoot(ctx.env), runId);
     try {
       ctx.log.sectionEnd('setup');
+      const selftest: SelftestState = {};
       const outcome = await engineByName(choice.chosen).apply(
         ctx,
         input,
         plan.enginePlan,
         controls,
+        selftestHook(ctx, options, plan, selftest),
       );
       ctx.log.info(`command finished with status ${outcome.exitCode}`, {
         engine: choice.chosen,
@@ -194,7 +208,9 @@ async function decideAndApply(
           engine: choice.chosen,
           outcome,
         });
-      return outcome.exitCode;
+      const report = buildReport(plan, outcome, selftest.result);
+      await finishReport(ctx, options, report);
+      return report;
     } catch (error) {
       if (
         !(error instanceof SandboxError) ||
@@ -214,5 +230,35 @@ async function decideAndApply(
     } finally {
       await removeRunDir(input.stateDir);
     }
+  }
+}
+
+/**
+ * `flow-sandbox selftest`: applies the policy, runs only the self-test.
+ * 0 when every check passes, 1 when one fails, 125 when no sandbox applies.
+ */
+export async function selftestCommand(
+  ctx: Context,
+  options: RunOptions,
+  controls: ApplyControls,
+): Promise<number> {
+  const runId = newRunId();
+  ctx.log.sectionStart('setup', 'flow-sandbox: self-test');
+  try {
+    const report = await decideAndApply(
+      ctx,
+      { ...options, command: ['true'] },
+      controls,
+      runId,
+    );
+    if (!report?.selftest) {
+      if (options.dryRun) return 0;
+      ctx.log.error('the self-test could not run: no sandbox was applied');
+      return EXIT_SANDBOX_FAILURE;
+    }
+    return report.selftest.pass ? 0 : 1;
+  } catch (error) {
+    ctx.log.sectionEnd('setup');
+    throw error;
   }
 }
