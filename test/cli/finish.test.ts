@@ -1,5 +1,9 @@
 import test from 'ava';
-import { buildReport, selftestHook } from '../../src/cli/finish.js';
+import {
+  buildReport,
+  selftestHook,
+  type SelftestState,
+} from '../../src/cli/finish.js';
 import type { RunOptions } from '../../src/cli/options.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { defaultPolicy } from '../../src/policy/defaults.js';
@@ -48,7 +52,7 @@ test('a failed self-test stops the job when a minimum level is set', async (t) =
 
 test('without a minimum level a failed self-test is a loud error and the job runs', async (t) => {
   const log = memoryLogger();
-  const state: { result?: { pass: boolean } } = {};
+  const state: SelftestState = {};
   const hook = selftestHook(ctx(log), options, plan('none'), state);
   t.true(await hook.beforeCommand!(failing));
   t.false(state.result!.pass);
