@@ -44,6 +44,14 @@ const CHECKOUT = fileURLToPath(new URL('../../../', import.meta.url)).replace(
 );
 const KEEP = CHECKOUT.startsWith('/tmp/') ? CHECKOUT : '';
 
+/**
+ * Entries the harness itself puts in a network's private /tmp (the mount
+ * point of a checkout under /tmp); leftover checks ignore them.
+ */
+export const HARNESS_TMP_ENTRIES: readonly string[] = KEEP
+  ? [KEEP.split('/')[2]!]
+  : [];
+
 /** The base environment: fake HOME, system PATH, nothing from the caller. */
 export function baseEnv(paths: NetPaths): Record<string, string> {
   return {
