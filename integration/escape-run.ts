@@ -68,7 +68,7 @@ export function engineSkipReason(engine: string): string | undefined {
 /** The `flow-sandbox run` options that pin one engine, never a fallback. */
 export function engineOptions(
   engine: EngineName,
-  configFile: string,
+  configFile?: string,
 ): string[] {
   return [
     '--force-sandbox',
@@ -76,8 +76,7 @@ export function engineOptions(
     engine,
     '--minimum-level',
     engine,
-    '--config',
-    configFile,
+    ...(configFile ? ['--config', configFile] : []),
     '--log-level',
     'warn',
   ];
