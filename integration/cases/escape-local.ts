@@ -181,13 +181,6 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
       'git config core.fsmonitor "true fsbxt-$$" 2>/dev/null && { hit=0; git config --unset core.fsmonitor; }',
       'verdict test "$hit" -eq 0',
     ].join('\n'),
-    gaps: {
-      srt: {
-        observed: 'allowed',
-        failsOpen: true,
-        why: "flow-sandbox maps allow_git_config (git config READABLE) to SRT's allowGitConfig, which makes .git/config WRITABLE: core.hooksPath and core.fsmonitor then run code outside the sandbox at the runner's next git command in this checkout. Fix proposed: map allow_git_config to allowGitConfig: false (still readable) unless the operator opts into writes",
-      },
-    },
   },
   {
     id: 'esc-write-git-submodule-hooks',

@@ -117,7 +117,9 @@ export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
       'need ssh-add',
       `verdict eval 'ssh-add -L 2>/dev/null | grep -q fsbxt-agent'`,
     ].join('\n'),
-    gaps: { srt: UNIX_GAP },
+    // flow-sandbox drops SSH_AUTH_SOCK from a sandboxed command's
+    // environment; reaching the agent's socket by path is the Unix-socket
+    // gap of esc-unix-socket-runner.
   },
   {
     id: 'esc-tty-tiocsti',

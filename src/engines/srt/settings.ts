@@ -109,7 +109,19 @@ export function srtSettings(
       denied.push(srtEntry(rule));
     }
   }
-  const sockets = network.unixSockets.map((s) => s.path);
+  const operatorForbidsAll =
+    !network.allowAllUnixSockets.value &&
+    network.allowAllUnixSockets.source.kind === 'operator';
+  // SRT can only allow every socket or none. The operator's explicit
+  // `false` wins over reaching one socket: the narrower side.
+  const sockets = operatorForbidsAll
+    ? []
+    : network.unixSockets.map((s) => s.path);
+  if (operatorForbidsAll && network.unixSockets.length > 0) {
+    warnings.push(
+      `under SRT no Unix socket is reachable (${network.unixSockets.map((s) => s.path).join(', ')} included): the operator policy sets allow_all_unix_sockets: false, and SRT cannot allow one socket without allowing all`,
+    );
+  }
   const allSockets = network.allowAllUnixSockets.value || sockets.length > 0;
   if (sockets.length > 0 && !network.allowAllUnixSockets.value) {
     warnings.push(
@@ -144,7 +156,11 @@ export function srtSettings(
         denyRead: [...filesystem.denyRead.map((p) => p.path), ...hidden],
         allowWrite: filesystem.allowWrite.map((p) => p.path),
         denyWrite: [...filesystem.denyWrite.map((p) => p.path), ...hidden],
-        allowGitConfig: filesystem.allowGitConfig.value,
+        // SRT's allowGitConfig makes .git/config writable; the policy asks
+        // only that git configuration be readable, which it is anyway. A
+        // written core.hooksPath or core.fsmonitor would run code outside
+        // the sandbox the next time the runner uses git in this checkout.
+        allowGitConfig: false,
       },
       ...(binaries.bwrap ? { bwrapPath: binaries.bwrap } : {}),
       ...(binaries.socat ? { socatPath: binaries.socat } : {}),

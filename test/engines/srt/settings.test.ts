@@ -36,7 +36,7 @@ test('the default policy maps onto SRT settings', (t) => {
       denyRead: ['/home/job/.ssh', '/run/flow-sandbox/abc'],
       allowWrite: ['/builds/p', '/tmp'],
       denyWrite: ['/run/flow-sandbox/abc'],
-      allowGitConfig: true,
+      allowGitConfig: false,
     },
   });
 });
@@ -148,4 +148,27 @@ test('namesThisHost tells loopback rules from ordinary ones', (t) => {
     t.true(namesThisHost(rule(e)), e);
   for (const e of ['localhost.gitlab.test', '198.18.0.2', '2001:db8::1'])
     t.false(namesThisHost(rule(e)), e);
+});
+
+test('an operator that forbids all Unix sockets gets none under SRT, with a warning', (t) => {
+  const policy = policyWith([]);
+  policy.network.allowAllUnixSockets = {
+    value: false,
+    source: { kind: 'operator', origin: '/etc/flow-sandbox/operator.yml' },
+  };
+  const { settings, warnings } = srtSettings(policy, []);
+  t.false(settings.network.allowAllUnixSockets);
+  t.deepEqual(settings.network.allowUnixSockets, []);
+  t.true(
+    warnings.some((w) =>
+      /no Unix socket is reachable \(\/var\/run\/docker\.sock included\)/.test(
+        w,
+      ),
+    ),
+  );
+});
+
+test('git configuration stays readable but .git/config is never made writable', (t) => {
+  const { settings } = srtSettings(policyWith([]), []);
+  t.false(settings.filesystem.allowGitConfig);
 });
