@@ -1,0 +1,54 @@
+import {
+  IPTABLES_RESTORE,
+  renderIptables,
+  renderIptablesTeardown,
+} from './iptables.js';
+import { NFT_LOAD_ARGV, nftTeardownArgv, renderNftRuleset } from './nft.js';
+import type { FirewallBackend, FirewallSpec } from './spec.js';
+
+/** One command with its stdin: how a plan step is shown and run. */
+export interface CommandStep {
+  argv: string[];
+  input?: string;
+}
+
+/** The firewall part of a kernel plan: the rules as text and the commands. */
+export interface FirewallPlan {
+  backend: FirewallBackend;
+  table: string;
+  chain: string;
+  ipv6: boolean;
+  /** nft: the ruleset; iptables: the IPv4 (and IPv6) restore batches. */
+  setup: CommandStep[];
+  teardown: CommandStep[];
+}
+
+/** Plans the run's firewall for one backend (pure). */
+export function planFirewall(spec: FirewallSpec, backend: FirewallBackend): FirewallPlan {
+  const common = {
+    backend,
+    table: spec.names.table,
+    chain: spec.names.chain,
+    ipv6: spec.ipv6,
+  };
+  if (backend === 'nft') {
+    return {
+      ...common,
+      setup: [{ argv: [...NFT_LOAD_ARGV], input: renderNftRuleset(spec) }],
+      teardown: [{ argv: nftTeardownArgv(spec.names.table) }],
+    };
+  }
+  const families = spec.ipv6 ? ([4, 6] as const) : ([4] as const);
+  const teardown = renderIptablesTeardown(spec);
+  return {
+    ...common,
+    setup: families.map((f) => ({
+      argv: [...IPTABLES_RESTORE[f]],
+      input: renderIptables(spec, f),
+    })),
+    teardown: families.map((f) => ({
+      argv: [...IPTABLES_RESTORE[f]],
+      input: teardown,
+    })),
+  };
+}

@@ -1,0 +1,94 @@
+/** Absolute paths of the util-linux tools the launch uses (from the probe). */
+export interface LaunchTools {
+  setpriv: string;
+  nsenter: string;
+  unshare: string;
+  mount: string;
+  sh: string;
+}
+
+/** The file the init script writes the read-only list into, next to the planned fstab. */
+export const READ_ONLY_FSTAB = '10-readonly.fstab';
+export const VIEW_FSTAB = '20-view.fstab';
+
+/**
+ * PID 1 of the sandbox: builds the view, then runs the command without
+ * capabilities and passes signals on. Constant text: every value arrives as
+ * an argument, so nothing from the policy or the command is ever parsed as
+ * shell code.
+ *
+ * The mounts still writable are listed from this namespace's own mount
+ * table, so one that appeared after the controller looked is not missed.
+ * fd 3 tells the controller the view is complete; a command that never
+ * got that far is a sandbox failure, not an exit status of the command.
+ */
+export const INIT_SCRIPT = `set -eu
+fstabs=$1 cwd=$2 setpriv=$3 mount=$4
+shift 4
+while read -r _ _ _ _ point opts rest; do
+  case ",$opts," in *,ro,*) continue ;; esac
+  case "$point" in /|/proc|/proc/*) continue ;; esac
+  case "$rest" in *" - nsfs "*) continue ;; esac
+  printf 'none %s none remount,bind,ro 0 0\\n' "$point"
+done </proc/self/mountinfo >"$fstabs/${READ_ONLY_FSTAB}"
+"$mount" -o remount,bind,ro /
+"$mount" --all --fstab "$fstabs"
+cd "$cwd"
+echo ready >&3
+exec 3>&- 4<&0
+"$setpriv" --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@" <&4 4<&- &
+child=$!
+exec 4<&-
+for sig in HUP INT QUIT TERM USR1 USR2; do
+  trap "kill -$sig $child 2>/dev/null || :" "$sig"
+done
+status=0
+wait "$child" || status=$?
+while [ "$status" -gt 128 ] && kill -0 "$child" 2>/dev/null; do
+  status=0
+  wait "$child" || status=$?
+done
+exit "$status"
+`;
+
+/**
+ * The argv that starts a command in the run's namespaces (pure):
+ * setpriv ties the chain to the controller (killed with it), nsenter joins
+ * the network namespace, unshare makes the mount and PID namespaces, and
+ * the init script does the rest.
+ */
+export function launchArgv(options: {
+  tools: LaunchTools;
+  netnsPath: string;
+  fstabDir: string;
+  cwd: string;
+  argv: readonly string[];
+}): string[] {
+  const { tools, netnsPath, fstabDir, cwd, argv } = options;
+  return [
+    tools.setpriv,
+    '--pdeathsig',
+    'KILL',
+    '--',
+    tools.nsenter,
+    `--net=${netnsPath}`,
+    '--',
+    tools.unshare,
+    '--mount',
+    '--propagation',
+    'private',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--',
+    tools.sh,
+    '-c',
+    INIT_SCRIPT,
+    'fsbx-init',
+    fstabDir,
+    cwd,
+    tools.setpriv,
+    tools.mount,
+    ...argv,
+  ];
+}

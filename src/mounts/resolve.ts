@@ -1,0 +1,105 @@
+import type { Dirent } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { SandboxError } from '../errors.js';
+import type { ResolvedStep } from './fstab.js';
+import type { MountPlan, MountStep, SocketPlan } from './plan.js';
+
+const SOCKET_SCAN_DEPTH = 3;
+// Bounds the scan on hosts with large /run trees; sockets deeper or beyond
+// this stay reachable, which the plan's warnings say.
+const SOCKET_SCAN_LIMIT = 5_000;
+
+async function exists(p: string) {
+  return stat(p).then(
+    (s) => s,
+    () => undefined,
+  );
+}
+
+async function resolveStep(step: MountStep): Promise<ResolvedStep | undefined> {
+  if (step.kind === 'proc') return step;
+  if (step.kind === 'file') {
+    // Mounting onto a symlink mounts onto its target; a dangling one cannot be mounted over.
+    const target = await realpath(step.target).catch(() => undefined);
+    if (!target) {
+      throw new SandboxError(
+        'APPLY_FAILED',
+        `cannot show the sandbox its own ${step.target}: the path does not exist or is a dangling symlink on this runner`,
+      );
+    }
+    return { ...step, target };
+  }
+  const found = await exists(step.path);
+  if (!found) {
+    if (step.optional) return undefined;
+    throw new SandboxError(
+      'APPLY_FAILED',
+      `${step.path} does not exist (${step.why})`,
+    );
+  }
+  return step.kind === 'hide'
+    ? { ...step, isDirectory: found.isDirectory() }
+    : step;
+}
+
+async function findSockets(roots: string[]): Promise<string[]> {
+  const found = new Set<string>();
+  let visited = 0;
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > SOCKET_SCAN_DEPTH || visited > SOCKET_SCAN_LIMIT) return;
+    const entries: Dirent[] = await readdir(dir, { withFileTypes: true }).catch(
+      () => [],
+    );
+    for (const entry of entries) {
+      visited++;
+      const full = path.join(dir, entry.name);
+      if (entry.isSocket()) found.add(await realpath(full).catch(() => full));
+      else if (entry.isDirectory()) await walk(full, depth + 1);
+    }
+  };
+  for (const root of roots) await walk(root, 1);
+  return [...found].sort();
+}
+
+function isUnder(p: string, dirs: string[]): boolean {
+  return dirs.some((dir) => p === dir || p.startsWith(`${dir}/`));
+}
+
+/** Sockets found on this host that the policy does not allow, as hide steps. */
+async function socketSteps(
+  plan: SocketPlan,
+  hiddenDirs: string[],
+): Promise<ResolvedStep[]> {
+  if (!plan.hide) return [];
+  const allowed = await Promise.all(
+    plan.allowed.map((p) => realpath(p).catch(() => p)),
+  );
+  const sockets = await findSockets(plan.searchRoots);
+  return sockets
+    .filter(
+      (socket) => !allowed.includes(socket) && !isUnder(socket, hiddenDirs),
+    )
+    .map((socket) => ({
+      kind: 'hide' as const,
+      path: socket,
+      why: 'Unix socket not allowed by the policy',
+      optional: true,
+      isDirectory: false,
+    }));
+}
+
+/**
+ * Turns the plan into concrete steps for this host: drops optional paths
+ * that do not exist, picks tmpfs or /dev/null for each hidden path, and
+ * adds the sockets to hide. This is the only part that reads the disk.
+ */
+export async function resolveMounts(plan: MountPlan): Promise<ResolvedStep[]> {
+  const steps = (await Promise.all(plan.steps.map(resolveStep))).filter(
+    (step): step is ResolvedStep => step !== undefined,
+  );
+  const hiddenDirs = steps.flatMap((s) =>
+    s.kind === 'hide' && s.isDirectory ? [s.path] : [],
+  );
+  return [...steps, ...(await socketSteps(plan.sockets, hiddenDirs))];
+}
