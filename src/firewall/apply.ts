@@ -8,50 +8,87 @@ import { iptablesChains } from './iptables.js';
 import type { FirewallPlan } from './plan.js';
 
 /** Loads the run's rules: one transaction per family and backend. */
-export async function loadFirewall(exec: CommandRunner, plan: FirewallPlan): Promise<void> {
-  await Promise.all(plan.setup.map((step) => exec.run(step.argv, { input: step.input })));
+export async function loadFirewall(
+  exec: CommandRunner,
+  plan: FirewallPlan,
+): Promise<void> {
+  await Promise.all(
+    plan.setup.map((step) => exec.run(step.argv, { input: step.input })),
+  );
 }
 
 const NFT_GONE = /No such file or directory/;
 
 /** Removes the run's rules; safe to repeat, and after a partial setup. */
-export async function removeFirewall(exec: CommandRunner, plan: FirewallPlan): Promise<void> {
+export async function removeFirewall(
+  exec: CommandRunner,
+  plan: FirewallPlan,
+): Promise<void> {
   if (plan.backend === 'nft') {
     const step = plan.teardown[0]!;
     const result = await exec.run(step.argv, { allowFailure: true });
     if (result.exitCode !== 0 && !NFT_GONE.test(result.stderr)) {
-      throw new SandboxError('APPLY_FAILED', `removing nft table ${plan.table} failed: ${result.stderr.trim()}`, {
-        context: { argv: step.argv, exitCode: result.exitCode, stderrTail: result.stderr.slice(-2000) },
-      });
+      throw new SandboxError(
+        'APPLY_FAILED',
+        `removing nft table ${plan.table} failed: ${result.stderr.trim()}`,
+        {
+          context: {
+            argv: step.argv,
+            exitCode: result.exitCode,
+            stderrTail: result.stderr.slice(-2000),
+          },
+        },
+      );
     }
     return;
   }
   for (const step of plan.teardown) {
-    const result = await exec.run(step.argv, { input: step.input, allowFailure: true });
+    const result = await exec.run(step.argv, {
+      input: step.input,
+      allowFailure: true,
+    });
     if (result.exitCode === 0) continue;
     // Part of it is already gone, which fails the whole batch: remove the
     // rest one line at a time, then check that nothing of ours is left.
-    await removeLineByLine(exec, step.argv[0]!.replace('-restore', ''), step.input ?? '');
+    await removeLineByLine(
+      exec,
+      step.argv[0]!.replace('-restore', ''),
+      step.input ?? '',
+    );
   }
   await assertIptablesGone(exec, plan);
 }
 
-async function removeLineByLine(exec: CommandRunner, tool: string, batch: string): Promise<void> {
+async function removeLineByLine(
+  exec: CommandRunner,
+  tool: string,
+  batch: string,
+): Promise<void> {
   let table = 'filter';
   for (const line of batch.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1);
     if (!line.startsWith('-')) continue;
-    await exec.run([tool, '-w', '-t', table, ...line.split(' ')], { allowFailure: true });
+    await exec.run([tool, '-w', '-t', table, ...line.split(' ')], {
+      allowFailure: true,
+    });
   }
 }
 
-async function assertIptablesGone(exec: CommandRunner, plan: FirewallPlan): Promise<void> {
+async function assertIptablesGone(
+  exec: CommandRunner,
+  plan: FirewallPlan,
+): Promise<void> {
   const tools = plan.ipv6 ? ['iptables', 'ip6tables'] : ['iptables'];
   for (const tool of tools) {
     for (const table of ['filter', 'nat']) {
-      const listing = await exec.run([tool, '-w', '-t', table, '-S'], { allowFailure: true });
+      const listing = await exec.run([tool, '-w', '-t', table, '-S'], {
+        allowFailure: true,
+      });
       if (listing.stdout.includes(`${plan.chain}-`)) {
-        throw new SandboxError('APPLY_FAILED', `${tool} table ${table} still holds rules of ${plan.chain}; remove them with \`flow-sandbox cleanup\``);
+        throw new SandboxError(
+          'APPLY_FAILED',
+          `${tool} table ${table} still holds rules of ${plan.chain}; remove them with \`flow-sandbox cleanup\``,
+        );
       }
     }
   }

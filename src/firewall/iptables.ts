@@ -77,6 +77,9 @@ export function renderIptables(spec: FirewallSpec, family: Family): string {
     `-A ${c.in} -d ${link.host}/${HOST_BITS[family]} -p udp --dport 53 -j ACCEPT`,
     `-A ${c.in} -d ${link.host}/${HOST_BITS[family]} -p tcp --dport 53 -j ACCEPT`,
     ...nd,
+    ...['broadcast', 'multicast'].map(
+      (type) => `-A ${c.in} -m pkttype --pkt-type ${type} -j DROP`,
+    ),
     `-A ${c.in} -j ${c.out}`,
     `-A ${c.out} ${established}`,
     `-A ${c.out} ! -p tcp -j ${c.reject}`,

@@ -142,6 +142,9 @@ export function renderNftRuleset(spec: FirewallSpec): string {
       'ct state established,related accept',
       ...dns,
       'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept',
+      // Link-local chatter (router solicitations, multicast reports, mDNS)
+      // never leaves the host; dropped quietly, it stays out of the report.
+      'meta pkttype { broadcast, multicast } drop',
       'goto sandbox_out',
     ]),
     chain('sandbox_out', [

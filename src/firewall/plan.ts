@@ -24,7 +24,10 @@ export interface FirewallPlan {
 }
 
 /** Plans the run's firewall for one backend (pure). */
-export function planFirewall(spec: FirewallSpec, backend: FirewallBackend): FirewallPlan {
+export function planFirewall(
+  spec: FirewallSpec,
+  backend: FirewallBackend,
+): FirewallPlan {
   const common = {
     backend,
     table: spec.names.table,

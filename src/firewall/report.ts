@@ -23,7 +23,9 @@ interface NftJson {
   nftables?: Array<Record<string, Record<string, unknown>>>;
 }
 
-type NftElem = { elem?: { val?: { concat?: unknown[] }; counter?: { packets?: number } } };
+type NftElem = {
+  elem?: { val?: { concat?: unknown[] }; counter?: { packets?: number } };
+};
 
 function nftDestinations(json: NftJson): RejectedDestination[] {
   const set = json.nftables?.find((item) => item.set)?.set;
@@ -33,19 +35,35 @@ function nftDestinations(json: NftJson): RejectedDestination[] {
     if (typeof address !== 'string') return [];
     const packets = item.elem?.counter?.packets ?? 0;
     const proto = String(protocol);
-    return [typeof port === 'number' ? { address, protocol: proto, port, packets } : { address, protocol: proto, packets }];
+    return [
+      typeof port === 'number'
+        ? { address, protocol: proto, port, packets }
+        : { address, protocol: proto, packets },
+    ];
   });
 }
 
 async function nftList(exec: CommandRunner, args: string[]): Promise<NftJson> {
-  const result = await exec.run(['nft', '-j', 'list', ...args], { allowFailure: true });
+  const result = await exec.run(['nft', '-j', 'list', ...args], {
+    allowFailure: true,
+  });
   if (result.exitCode !== 0) return {};
   return JSON.parse(result.stdout) as NftJson;
 }
 
-async function readNft(exec: CommandRunner, table: string): Promise<RejectionReport> {
-  const counter = await nftList(exec, ['counter', 'inet', table, NFT_REJECT_COUNTER]);
-  const packets = Number(counter.nftables?.find((item) => item.counter)?.counter?.packets ?? 0);
+async function readNft(
+  exec: CommandRunner,
+  table: string,
+): Promise<RejectionReport> {
+  const counter = await nftList(exec, [
+    'counter',
+    'inet',
+    table,
+    NFT_REJECT_COUNTER,
+  ]);
+  const packets = Number(
+    counter.nftables?.find((item) => item.counter)?.counter?.packets ?? 0,
+  );
   if (packets === 0) return { packets, destinations: [], perDestination: true };
   const sets = [
     NFT_SETS.rejected(4),
@@ -53,16 +71,26 @@ async function readNft(exec: CommandRunner, table: string): Promise<RejectionRep
     NFT_SETS.rejectedOther(4),
     NFT_SETS.rejectedOther(6),
   ];
-  const lists = await Promise.all(sets.map((set) => nftList(exec, ['set', 'inet', table, set])));
-  const destinations = lists.flatMap(nftDestinations).sort((a, b) => b.packets - a.packets);
+  const lists = await Promise.all(
+    sets.map((set) => nftList(exec, ['set', 'inet', table, set])),
+  );
+  const destinations = lists
+    .flatMap(nftDestinations)
+    .sort((a, b) => b.packets - a.packets);
   return { packets, destinations, perDestination: true };
 }
 
-async function readIptables(exec: CommandRunner, plan: FirewallPlan): Promise<RejectionReport> {
+async function readIptables(
+  exec: CommandRunner,
+  plan: FirewallPlan,
+): Promise<RejectionReport> {
   const tools = plan.ipv6 ? ['iptables', 'ip6tables'] : ['iptables'];
   let packets = 0;
   for (const tool of tools) {
-    const result = await exec.run([tool, '-w', '-n', '-v', '-x', '-L', rejectChain(plan)], { allowFailure: true });
+    const result = await exec.run(
+      [tool, '-w', '-n', '-v', '-x', '-L', rejectChain(plan)],
+      { allowFailure: true },
+    );
     for (const line of result.stdout.split('\n')) {
       const count = /^\s*(\d+)\s+\d+\s+REJECT\b/.exec(line);
       if (count) packets += Number(count[1]);
@@ -72,6 +100,11 @@ async function readIptables(exec: CommandRunner, plan: FirewallPlan): Promise<Re
 }
 
 /** Reads the run's rejection counters; call it before the teardown removes them. */
-export async function readRejections(exec: CommandRunner, plan: FirewallPlan): Promise<RejectionReport> {
-  return plan.backend === 'nft' ? readNft(exec, plan.table) : readIptables(exec, plan);
+export async function readRejections(
+  exec: CommandRunner,
+  plan: FirewallPlan,
+): Promise<RejectionReport> {
+  return plan.backend === 'nft'
+    ? readNft(exec, plan.table)
+    : readIptables(exec, plan);
 }

@@ -10,6 +10,8 @@ export interface LaunchTools {
 /** The file the init script writes the read-only list into, next to the planned fstab. */
 export const READ_ONLY_FSTAB = '10-readonly.fstab';
 export const VIEW_FSTAB = '20-view.fstab';
+/** Socket masks: not `*.fstab`, so the main `mount --all` leaves them to their own. */
+export const SOCKETS_TAB = 'sockets.tab';
 
 /**
  * PID 1 of the sandbox: builds the view, then runs the command without
@@ -19,6 +21,8 @@ export const VIEW_FSTAB = '20-view.fstab';
  *
  * The mounts still writable are listed from this namespace's own mount
  * table, so one that appeared after the controller looked is not missed.
+ * Socket masks are best effort: a socket may vanish between the scan and
+ * the mount, and that must not stop the run.
  * fd 3 tells the controller the view is complete; a command that never
  * got that far is a sandbox failure, not an exit status of the command.
  */
@@ -33,6 +37,9 @@ while read -r _ _ _ _ point opts rest; do
 done </proc/self/mountinfo >"$fstabs/${READ_ONLY_FSTAB}"
 "$mount" -o remount,bind,ro /
 "$mount" --all --fstab "$fstabs"
+if [ -s "$fstabs/${SOCKETS_TAB}" ]; then
+  "$mount" --all --fstab "$fstabs/${SOCKETS_TAB}" 2>/dev/null || :
+fi
 cd "$cwd"
 echo ready >&3
 exec 3>&- 4<&0

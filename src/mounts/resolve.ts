@@ -89,17 +89,28 @@ async function socketSteps(
     }));
 }
 
+/** The concrete view: the planned steps, and the sockets to hide (best effort). */
+export interface ResolvedMounts {
+  view: ResolvedStep[];
+  sockets: ResolvedStep[];
+}
+
 /**
  * Turns the plan into concrete steps for this host: drops optional paths
  * that do not exist, picks tmpfs or /dev/null for each hidden path, and
- * adds the sockets to hide. This is the only part that reads the disk.
+ * finds the sockets to hide. This is the only part that reads the disk.
  */
-export async function resolveMounts(plan: MountPlan): Promise<ResolvedStep[]> {
-  const steps = (await Promise.all(plan.steps.map(resolveStep))).filter(
-    (step): step is ResolvedStep => step !== undefined,
-  );
-  const hiddenDirs = steps.flatMap((s) =>
-    s.kind === 'hide' && s.isDirectory ? [s.path] : [],
-  );
-  return [...steps, ...(await socketSteps(plan.sockets, hiddenDirs))];
+export async function resolveMounts(plan: MountPlan): Promise<ResolvedMounts> {
+  const resolved = await Promise.all(plan.steps.map(resolveStep));
+  // A path inside a directory hidden before it is gone from the view (and
+  // no longer a place to mount on): its own step is dropped.
+  const hiddenDirs: string[] = [];
+  const view: ResolvedStep[] = [];
+  for (const step of resolved) {
+    if (!step) continue;
+    if (step.kind === 'hide' && isUnder(step.path, hiddenDirs)) continue;
+    if (step.kind === 'hide' && step.isDirectory) hiddenDirs.push(step.path);
+    view.push(step);
+  }
+  return { view, sockets: await socketSteps(plan.sockets, hiddenDirs) };
 }

@@ -2,6 +2,7 @@ import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { leasedSlots } from './lease.js';
 import { withLock } from './lock.js';
+import { OBJECT_PREFIX } from './names.js';
 
 /** Where and how forwarding is switched; `procSys` is swapped in tests. */
 export interface ForwardingOptions {
@@ -42,7 +43,12 @@ async function keepRouterAdvertisements(
   const dir = path.join(root, 'net/ipv6/conf');
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
-    if (name === 'all' || name === 'default' || name === 'lo') continue;
+    // Runs' own veths come and go; their settings need no restoring.
+    if (
+      ['all', 'default', 'lo'].includes(name) ||
+      name.startsWith(OBJECT_PREFIX)
+    )
+      continue;
     const key = `net/ipv6/conf/${name}/accept_ra`;
     const value = await readSysctl(root, key).catch(() => '');
     if (value !== '1') continue;
@@ -92,7 +98,12 @@ export async function restoreForwarding(
     const all = Object.keys(state.changed);
     const first = all.filter((key) => key === IPV4 || key === IPV6) as string[];
     for (const key of [...first, ...all.filter((k) => !first.includes(k))]) {
-      await writeFile(path.join(root, key), state.changed[key]!);
+      // An interface removed since then has nothing left to restore.
+      await writeFile(path.join(root, key), state.changed[key]!).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        },
+      );
     }
     await unlink(stateFile(options.poolDir)).catch(() => undefined);
   });

@@ -15,7 +15,8 @@ import { claimSlot, releaseSlot } from '../../netns/lease.js';
 import { readRoutes } from '../../netns/routes.js';
 import type { Policy } from '../../policy/types.js';
 import type { ApplyControls, PlanInput, RunOutcome } from '../types.js';
-import { runSandboxed } from './command.js';
+import { runChild } from '../../exec/child.js';
+import { describeError, SandboxError } from '../../errors.js';
 import { poolDirFor, type KernelOptions } from './options.js';
 import { buildKernelPlan, type KernelPlan } from './plan.js';
 import {
@@ -29,6 +30,11 @@ import { RunRecord } from './state.js';
 import { toolPaths, withToolPaths } from './tools.js';
 
 class Aborted extends Error {}
+
+/** What an aborted run returns: 128 + the signal's number, as a shell would. */
+function abortStatus(controls: ApplyControls): number {
+  return 128 + (constants.signals[controls.abortSignal() ?? 'SIGTERM'] ?? 15);
+}
 
 function checkAbort(controls: ApplyControls): void {
   if (controls.abort.aborted) throw new Aborted();
@@ -180,22 +186,40 @@ export async function applyKernel(
       backend: plan.firewall.backend,
       resolver: server.endpoints,
     });
-    const end = await runSandboxed({
-      argv: plan.command.argv,
-      cwd: input.command.cwd,
-      env: input.command.env,
+    const [file, ...args] = plan.command.argv;
+    const child = await runChild(
+      {
+        file: file!,
+        args,
+        cwd: input.command.cwd,
+        env: input.command.env,
+        readyPipe: true,
+      },
       controls,
-      graceMs: options.graceMs,
-      log,
-    });
-    return {
-      exitCode: end.exitCode,
-      blocked: await report(ctx, plan, resolver),
-    };
+    );
+    if (!child.ready && !controls.abort.aborted) {
+      throw new SandboxError(
+        'ENGINE_UNAVAILABLE',
+        `the sandbox's filesystem view could not be set up (launcher status ${child.status}; see the mount errors above); the command did not run`,
+      );
+    }
+    const exitCode = controls.abort.aborted
+      ? abortStatus(controls)
+      : child.status;
+    return { exitCode, blocked: await report(ctx, plan, resolver) };
   } catch (error) {
-    if (!(error instanceof Aborted)) throw error;
-    const signal = controls.abortSignal() ?? 'SIGTERM';
-    return { exitCode: 128 + (constants.signals[signal] ?? 15) };
+    if (error instanceof Aborted) return { exitCode: abortStatus(controls) };
+    // Nothing of the command ran: the run flow may try the next engine.
+    if (error instanceof SandboxError && error.code === 'ENGINE_UNAVAILABLE')
+      throw error;
+    throw new SandboxError(
+      'ENGINE_UNAVAILABLE',
+      `the kernel sandbox could not be set up: ${describeError(error)}`,
+      {
+        cause: error,
+        context: error instanceof SandboxError ? error.context : {},
+      },
+    );
   } finally {
     // The command's status (or the setup error) stands; what could not be
     // removed is logged and stays in the state record for the cleanup.

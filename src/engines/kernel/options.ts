@@ -11,8 +11,6 @@ export interface KernelOptions {
   hostsFile: string;
   /** Port the resolver listens on (53: what the sandbox's libc asks). */
   dnsPort: number;
-  /** How long a command may take to exit after the signal is passed on. */
-  graceMs: number;
   /** Shared by all runs: address leases and the forwarding state. */
   poolDir?: string;
 }
@@ -30,7 +28,6 @@ export const DEFAULT_KERNEL_OPTIONS: KernelOptions = {
   resolvConf: '/etc/resolv.conf',
   hostsFile: '/etc/hosts',
   dnsPort: 53,
-  graceMs: 5_000,
 };
 
 /**

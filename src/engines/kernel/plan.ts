@@ -40,11 +40,14 @@ export function chooseBackend(
 ): FirewallBackend {
   const choice = input.firewall ?? 'auto';
   if (choice !== 'auto') return choice;
-  const nft = input.probe.checks.some((c) => c.name === 'nft' && c.ok);
-  const iptables = input.probe.checks.some(
-    (c) => c.name === 'iptables-restore' && c.ok,
-  );
-  return !nft && iptables ? 'iptables' : 'nft';
+  const facts = input.probe.facts ?? {};
+  return !facts.nft && facts['iptables-restore'] ? 'iptables' : 'nft';
+}
+
+// The state root holds every run's state and, by default, the pool.
+function stateDirsToHide(stateDir: string, poolDir: string): string[] {
+  const root = path.dirname(stateDir);
+  return poolDir.startsWith(`${root}/`) ? [root] : [root, poolDir];
 }
 
 /** Builds the whole kernel plan for one address slot (pure). */
@@ -57,9 +60,8 @@ export function buildKernelPlan(
   const names = kernelNames(input.runId);
   const subnet = slotSubnet(slot, options.pool);
   const backend = chooseBackend(input);
-  const ipv6 =
-    backend === 'nft' ||
-    input.probe.checks.some((c) => c.name === 'ip6tables-restore' && c.ok);
+  // IPv6 is filtered by nft always; by iptables only with ip6tables.
+  const ipv6 = backend === 'nft' || !!input.probe.facts?.['ip6tables-restore'];
   const netns = planNetns({ names, subnet, ipv6 });
   const tools = toolPaths(input.probe);
   const poolDir = poolDirFor(input.stateDir, options);
@@ -69,8 +71,8 @@ export function buildKernelPlan(
     policy: input.policy,
     cwd: input.command.cwd,
     home: input.command.env.HOME ?? '/root',
-    stateDirs: [input.stateDir, poolDir],
-    resolvConf: { source: sandboxResolvConf, target: options.resolvConf },
+    stateDirs: stateDirsToHide(input.stateDir, poolDir),
+    resolvConf: { source: sandboxResolvConf, target: '/etc/resolv.conf' },
   });
   const firewall = planFirewall(
     { names, subnet, ipv6, ...staticEntries(input.policy.network) },

@@ -12,7 +12,7 @@ import {
   type ResolvConf,
 } from '../../dns/hostfiles.js';
 import { renderFstab, stepEntries } from '../../mounts/fstab.js';
-import { VIEW_FSTAB } from '../../mounts/launch.js';
+import { SOCKETS_TAB, VIEW_FSTAB } from '../../mounts/launch.js';
 import { resolveMounts } from '../../mounts/resolve.js';
 import { createNetns, removeNetns } from '../../netns/apply.js';
 import type { KernelOptions } from './options.js';
@@ -115,7 +115,7 @@ export async function prepareView(
     },
   );
   await mkdir(mounts.fstabDir, { recursive: true, mode: 0o700 });
-  const steps = await resolveMounts(mounts);
+  const { view, sockets } = await resolveMounts(mounts);
   await Promise.all([
     writeFile(
       dns.sandboxResolvConf,
@@ -124,7 +124,12 @@ export async function prepareView(
     ),
     writeFile(
       path.join(mounts.fstabDir, VIEW_FSTAB),
-      renderFstab(steps.flatMap(stepEntries)),
+      renderFstab(view.flatMap(stepEntries)),
+      { mode: 0o600 },
+    ),
+    writeFile(
+      path.join(mounts.fstabDir, SOCKETS_TAB),
+      renderFstab(sockets.flatMap(stepEntries)),
       { mode: 0o600 },
     ),
   ]);
