@@ -4,7 +4,14 @@
 // has a route off the machine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -33,11 +40,15 @@ export const HOSTS = {
 const ZONE: WorldConfig['zone'] = {
   'gitlab.test': { A: [[HOSTS.gitlab]], AAAA: [[HOSTS.gitlab6]] },
   'api.gitlab.test': { A: [[HOSTS.api]] },
-  'rotate.gitlab.test': { A: [[HOSTS.rotateA], [HOSTS.rotateB]], ttl: 1 },
+  'rotate-nft.gitlab.test': { A: [[HOSTS.rotateA], [HOSTS.rotateB]], ttl: 1 },
+  'rotate-iptables.gitlab.test': {
+    A: [[HOSTS.rotateA], [HOSTS.rotateB]],
+    ttl: 1,
+  },
   'short.gitlab.test': { A: [[HOSTS.short]], ttl: 1 },
   'alias.gitlab.test': { CNAME: 'edge.cdn.test' },
   'edge.cdn.test': { A: [[HOSTS.cdn]] },
-  'port.gitlab.test': { A: [[HOSTS.port]] },
+  'port.test': { A: [[HOSTS.port]] },
   'outside.test': { A: [[HOSTS.outside]], AAAA: [[HOSTS.outside6]] },
 };
 
@@ -168,10 +179,41 @@ export class Testbed {
 
   /** Runs a command in the runner namespace (to inspect what the engine left). */
   async inRunner(argv: string[]): Promise<string> {
+    // System tools only: under npm, node_modules/.bin comes first on PATH.
     const result = await execa('ip', ['netns', 'exec', this.runner, ...argv], {
       reject: false,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     return `${result.stdout}${result.stderr}`;
+  }
+
+  /** Every trace of one run that should be gone after it: empty when clean. */
+  async leftovers(config: EngineRunConfig): Promise<string[]> {
+    const id = `fsbx${config.runId}`;
+    const found: string[] = [];
+    if (existsSync(`/run/netns/${id}`)) found.push(`netns ${id}`);
+    const listing = await this.inRunner([
+      'sh',
+      '-c',
+      'ip -br link; nft list tables; iptables-save; ip6tables-save; sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding',
+    ]);
+    for (const line of listing.split('\n')) {
+      if (line.includes(id)) found.push(line.trim());
+    }
+    const sysctls = listing.trim().split('\n').slice(-2);
+    if (sysctls.some((v) => v.trim() !== '0'))
+      found.push(`forwarding left on: ${sysctls.join(' ')}`);
+    const poolDir = path.join(path.dirname(config.stateDir), 'kernel-pool');
+    const leases = existsSync(poolDir)
+      ? readdirSync(poolDir).filter((f) => f.endsWith('.lease'))
+      : [];
+    for (const lease of leases) {
+      const text = readFileSync(path.join(poolDir, lease), 'utf8');
+      if (text.includes(config.runId)) found.push(`lease ${lease}`);
+    }
+    if (existsSync(path.join(config.stateDir, 'kernel.json')))
+      found.push('state record');
+    return found;
   }
 
   async stop(): Promise<void> {

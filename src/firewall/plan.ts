@@ -1,4 +1,5 @@
 import {
+  iptablesChains,
   IPTABLES_RESTORE,
   renderIptables,
   renderIptablesTeardown,
@@ -20,6 +21,8 @@ export interface FirewallPlan {
   ipv6: boolean;
   /** nft: the ruleset; iptables: the IPv4 (and IPv6) restore batches. */
   setup: CommandStep[];
+  /** Read back after loading: the output must contain `expect`. */
+  verify: Array<CommandStep & { expect: string }>;
   teardown: CommandStep[];
 }
 
@@ -38,16 +41,34 @@ export function planFirewall(
     return {
       ...common,
       setup: [{ argv: [...NFT_LOAD_ARGV], input: renderNftRuleset(spec) }],
+      verify: [
+        {
+          argv: [
+            'nft',
+            'list',
+            'chain',
+            'inet',
+            spec.names.table,
+            'sandbox_out',
+          ],
+          expect: 'goto refuse',
+        },
+      ],
       teardown: [{ argv: nftTeardownArgv(spec.names.table) }],
     };
   }
   const families = spec.ipv6 ? ([4, 6] as const) : ([4] as const);
   const teardown = renderIptablesTeardown(spec);
+  const chains = iptablesChains(spec.names.chain);
   return {
     ...common,
     setup: families.map((f) => ({
       argv: [...IPTABLES_RESTORE[f]],
       input: renderIptables(spec, f),
+    })),
+    verify: families.map((f) => ({
+      argv: [f === 4 ? 'iptables' : 'ip6tables', '-w', '-S', chains.out],
+      expect: `-j ${chains.reject}`,
     })),
     teardown: families.map((f) => ({
       argv: [...IPTABLES_RESTORE[f]],

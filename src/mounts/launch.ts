@@ -5,6 +5,7 @@ export interface LaunchTools {
   unshare: string;
   mount: string;
   sh: string;
+  env: string;
 }
 
 /** The file the init script writes the read-only list into, next to the planned fstab. */
@@ -25,10 +26,12 @@ export const SOCKETS_TAB = 'sockets.tab';
  * the mount, and that must not stop the run.
  * fd 3 tells the controller the view is complete; a command that never
  * got that far is a sandbox failure, not an exit status of the command.
+ * A shell starts background commands with SIGINT and SIGQUIT ignored, and
+ * the command could not undo that; env --default-signal restores them.
  */
 export const INIT_SCRIPT = `set -eu
-fstabs=$1 cwd=$2 setpriv=$3 mount=$4
-shift 4
+fstabs=$1 cwd=$2 setpriv=$3 mount=$4 env=$5
+shift 5
 while read -r _ _ _ _ point opts rest; do
   case ",$opts," in *,ro,*) continue ;; esac
   case "$point" in /|/proc|/proc/*) continue ;; esac
@@ -43,7 +46,7 @@ fi
 cd "$cwd"
 echo ready >&3
 exec 3>&- 4<&0
-"$setpriv" --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@" <&4 4<&- &
+"$env" --default-signal=INT,QUIT "$setpriv" --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@" <&4 4<&- &
 child=$!
 exec 4<&-
 for sig in HUP INT QUIT TERM USR1 USR2; do
@@ -96,6 +99,7 @@ export function launchArgv(options: {
     cwd,
     tools.setpriv,
     tools.mount,
+    tools.env,
     ...argv,
   ];
 }

@@ -149,6 +149,7 @@ test('the launch chain joins the netns, unshares mount and PID, drops every capa
       unshare: '/usr/bin/unshare',
       mount: '/usr/bin/mount',
       sh: '/bin/sh',
+      env: '/usr/bin/env',
     },
     netnsPath: '/run/netns/fsbxa1b2c3d4',
     fstabDir: '/run/flow-sandbox/a1b2c3d4/fstab.d',

@@ -14,6 +14,7 @@ export const REQUIRED_TOOLS = [
   'setpriv',
   'mount',
   'sh',
+  'env',
 ] as const;
 export const FIREWALL_TOOLS = [
   'nft',
@@ -24,8 +25,14 @@ export const FIREWALL_TOOLS = [
 const CAP_NET_ADMIN = 12n;
 const CAP_SYS_ADMIN = 21n;
 
-// ip and nft live in sbin, which a CI job's PATH often lacks.
-const SBIN = '/usr/local/sbin:/usr/sbin:/sbin';
+/**
+ * Where the tools are looked for: system directories only, never the job's
+ * PATH. The controller runs them as root, and a PATH with a project's
+ * node_modules/.bin first once found an npm package called `nft` there: the
+ * "firewall" loaded without error and enforced nothing.
+ */
+export const SYSTEM_PATH =
+  '/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin';
 
 const UTIL_FIX =
   'install util-linux and iproute2 (Debian: apt-get install util-linux iproute2)';
@@ -78,11 +85,10 @@ export async function probeKernel(
   ctx: Context,
   options: ProbeOptions,
 ): Promise<ProbeResult> {
-  const envPath = `${ctx.env.PATH ?? ''}:${SBIN}`;
   const checks: ProbeCheck[] = [await privileges()];
   const facts: Record<string, string> = {};
   for (const name of [...REQUIRED_TOOLS, ...FIREWALL_TOOLS]) {
-    const found = which(name, envPath);
+    const found = which(name, SYSTEM_PATH);
     if (found) facts[name] = found;
     const required = (REQUIRED_TOOLS as readonly string[]).includes(name);
     if (required || found) {
@@ -92,7 +98,7 @@ export async function probeKernel(
           : {
               name,
               ok: false,
-              detail: `${name} not found on PATH`,
+              detail: `${name} not found in ${SYSTEM_PATH}`,
               fix: UTIL_FIX,
             },
       );

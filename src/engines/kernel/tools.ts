@@ -24,6 +24,7 @@ export function launchTools(paths: ToolPaths): LaunchTools {
     unshare: get('unshare'),
     mount: get('mount'),
     sh: get('sh'),
+    env: get('env'),
   };
 }
 
