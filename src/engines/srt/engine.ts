@@ -1,16 +1,38 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SandboxError } from '../../errors.js';
+import { EXIT_SANDBOX_FAILURE, SandboxError } from '../../errors.js';
 import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
-import type { Engine, EnginePlan, PlanInput } from '../types.js';
+import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
+import { srtAuditRecorder } from './audit.js';
+import { blockedFromViolations } from './violations.js';
 import { loadSrt, probeSrt } from './probe.js';
 import { srtSettings, type SrtSettings } from './settings.js';
+
+/**
+ * SRT's in-sandbox script starts its proxy listeners (socat on 3128 and
+ * 1080) in the background and runs the command at once, so under load a
+ * flow's first connection can find nothing listening ("connection
+ * refused" from localhost:3128). Wait for both, at most about 5 s, before
+ * the command starts. SRT runs the command with bash: /dev/tcp works.
+ */
+export const PROXY_WAIT =
+  'i=0; while [ $i -lt 500 ] && ! { (: </dev/tcp/127.0.0.1/3128) && (: </dev/tcp/127.0.0.1/1080); } 2>/dev/null; do i=$((i+1)); sleep 0.01; done; unset i;';
 
 /** Settings live in the run's state directory: not /tmp, hidden from the command. */
 function settingsPath(input: PlanInput): string {
   return path.join(input.stateDir, 'srt-settings.json');
+}
+
+/** The violation lines SRT's proxies recorded in this process. */
+function violationLines(manager: {
+  getSandboxViolationStore(): { getViolations(): Array<{ line: string }> };
+}): string[] {
+  return manager
+    .getSandboxViolationStore()
+    .getViolations()
+    .map((v) => v.line);
 }
 
 /** SRT's mux proxy leaves one socket file per backend in the temp dir. */
@@ -28,6 +50,7 @@ async function removeStraySockets(): Promise<void> {
 /** Anthropic's Sandbox Runtime, used as a library in this process. */
 export const srtEngine: Engine = {
   name: 'srt',
+  supportsAudit: true,
 
   probe: (ctx, options) => probeSrt(ctx, options),
 
@@ -36,6 +59,7 @@ export const srtEngine: Engine = {
       input.policy,
       [input.stateDir],
       input.probe.facts ?? {},
+      { audit: input.audit },
     );
     return {
       engine: 'srt',
@@ -44,7 +68,7 @@ export const srtEngine: Engine = {
     };
   },
 
-  async apply(ctx, input, plan, controls) {
+  async apply(ctx, input, plan, controls, hooks = {}) {
     const settings = plan.details.settings as SrtSettings;
     const undo = new UndoStack();
     const { SandboxManager, SandboxRuntimeConfigSchema } = await loadSrt();
@@ -62,8 +86,11 @@ export const srtEngine: Engine = {
 
       undo.push('srt stray sockets', removeStraySockets);
       undo.push('srt reset', () => SandboxManager.reset());
+      const audit = settings.network.strictAllowlist
+        ? undefined
+        : srtAuditRecorder();
       try {
-        await SandboxManager.initialize(parsed.data);
+        await SandboxManager.initialize(parsed.data, audit?.ask);
       } catch (error) {
         // Nothing of the job ran yet: another engine may still take it.
         throw new SandboxError(
@@ -76,9 +103,42 @@ export const srtEngine: Engine = {
       // The preamble proves, from inside, that SRT built the sandbox before
       // the job's command starts; without it nothing of the job has run, so
       // falling back to another engine is safe.
+      const runInside: RunInside = async (argv) => {
+        const inner = await SandboxManager.wrapWithSandbox(
+          `${PROXY_WAIT} ${argv.map(shellQuote).join(' ')}`,
+        );
+        const result = await ctx.exec.run(['/bin/sh', '-c', inner], {
+          allowFailure: true,
+          env: input.command.env,
+          cwd: input.command.cwd,
+          timeoutMs: 60_000,
+        });
+        SandboxManager.cleanupAfterCommand();
+        return {
+          status: result.exitCode,
+          stdout: result.stdout,
+          stderr: result.stderr,
+        };
+      };
+      if (hooks.beforeCommand && !(await hooks.beforeCommand(runInside))) {
+        return {
+          exitCode: EXIT_SANDBOX_FAILURE,
+          blocked: blockedFromViolations(violationLines(SandboxManager)),
+        };
+      }
+      // The self-test's refusals are not the job's.
+      SandboxManager.getSandboxViolationStore().clear();
+      if (audit) {
+        // Only the job's own traffic is audited: the self-test above ran
+        // under enforcement.
+        const stop = audit.watch(SandboxManager.getSandboxViolationStore());
+        undo.push('srt audit watch', async () => stop());
+        audit.start();
+      }
+
       const command = input.command.argv.map(shellQuote).join(' ');
       const wrapped = await SandboxManager.wrapWithSandbox(
-        `${READY_PREAMBLE} exec ${command}`,
+        `${PROXY_WAIT} ${READY_PREAMBLE} exec ${command}`,
       );
       const child = await runChild(
         {
@@ -98,7 +158,11 @@ export const srtEngine: Engine = {
           { context: { step: 'srt start', exitCode: child.status } },
         );
       }
-      return { exitCode: child.status };
+      return {
+        exitCode: child.status,
+        blocked: blockedFromViolations(violationLines(SandboxManager)),
+        ...(audit ? { audit: audit.observations() } : {}),
+      };
     } finally {
       const failures = await undo.unwind(ctx.log);
       if (failures.length)
