@@ -23,7 +23,7 @@ const MODULE_CHECK = `e=$(perl -e 'my $image = "x"; syscall(${INIT_MODULE}, 0, 0
 
 for (const firewall of ['nft', 'iptables'] as const) {
   const skip = kernelSkipReason(firewall);
-  const it = skip ? test.skip : test;
+  const it = skip ? test.serial.skip : test.serial;
 
   it(`${firewall}: root in the sandbox cannot read ~/.ssh, remount, touch the firewall or load a module${skip ? ` (skipped: ${skip})` : ''}`, async (t) => {
     const config = testbed.runConfig({ firewall, argv: ['sh', '-c', 'true'] });

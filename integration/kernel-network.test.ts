@@ -42,7 +42,7 @@ async function runChecks(
 
 for (const firewall of ['nft', 'iptables'] as const) {
   const skip = kernelSkipReason(firewall);
-  const it = skip ? test.skip : test;
+  const it = skip ? test.serial.skip : test.serial;
   const title = (name: string) =>
     `${firewall}: ${name}${skip ? ` (skipped: ${skip})` : ''}`;
 
@@ -73,7 +73,12 @@ for (const firewall of ['nft', 'iptables'] as const) {
         'the refused name reached the upstream server',
       );
       t.false(names.includes('outside.test'));
-      t.true(outcome.blocked.dns.refusedNames[secret.toLowerCase()] >= 1);
+      t.true(
+        outcome.blocked.names.some(
+          (n: { name: string; count: number }) =>
+            n.name === secret.toLowerCase() && n.count >= 1,
+        ),
+      );
     },
   );
 
@@ -124,16 +129,29 @@ for (const firewall of ['nft', 'iptables'] as const) {
         ),
         JSON.stringify(events.slice(-5)),
       );
-      t.true(outcome.blocked.firewall.packets >= 3);
       if (firewall === 'nft') {
         const destinations = (
-          outcome.blocked.firewall.destinations as Array<{ address: string }>
-        ).map((d) => d.address);
-        t.true(
-          destinations.includes(HOSTS.outside) &&
-            destinations.includes(HOSTS.outside6),
-          destinations.join(','),
+          outcome.blocked.destinations as Array<{
+            host: string;
+            port?: number;
+            protocol: string;
+          }>
+        ).map((d) => `${d.protocol} ${d.host}:${d.port}`);
+        for (const expected of [
+          `tcp ${HOSTS.outside}:80`,
+          `tcp ${HOSTS.outside6}:80`,
+          `udp ${HOSTS.outside}:9999`,
+        ]) {
+          t.true(
+            destinations.includes(expected),
+            `${expected} in ${destinations.join(', ')}`,
+          );
+        }
+      } else {
+        const total = /in total: (\d+)/.exec(
+          outcome.blocked.visibility.join(' '),
         );
+        t.true(Number(total?.[1]) >= 3, outcome.blocked.visibility.join(' '));
       }
     },
   );

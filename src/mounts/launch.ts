@@ -24,8 +24,8 @@ export const SOCKETS_TAB = 'sockets.tab';
  * table, so one that appeared after the controller looked is not missed.
  * Socket masks are best effort: a socket may vanish between the scan and
  * the mount, and that must not stop the run.
- * fd 3 tells the controller the view is complete; a command that never
- * got that far is a sandbox failure, not an exit status of the command.
+ * fd 3 (when open) tells the controller the view is complete; a command
+ * that never got that far is a sandbox failure, not its exit status.
  * A shell starts background commands with SIGINT and SIGQUIT ignored, and
  * the command could not undo that; env --default-signal restores them.
  */
@@ -44,7 +44,7 @@ if [ -s "$fstabs/${SOCKETS_TAB}" ]; then
   "$mount" --all --fstab "$fstabs/${SOCKETS_TAB}" 2>/dev/null || :
 fi
 cd "$cwd"
-echo ready >&3
+{ echo ready >&3; } 2>/dev/null || :
 exec 3>&- 4<&0
 "$env" --default-signal=INT,QUIT "$setpriv" --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@" <&4 4<&- &
 child=$!

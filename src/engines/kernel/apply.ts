@@ -1,192 +1,96 @@
-import { mkdir, rmdir } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { Context } from '../../context.js';
-import { UndoStack } from '../../exec/undo.js';
-import { allowanceFor, grantsFor } from '../../dns/decide.js';
-import type { HostsTable } from '../../dns/hostfiles.js';
-import { createResolver, type Resolver } from '../../dns/resolver.js';
-import { startDnsServer } from '../../dns/server.js';
-import { queryUpstream } from '../../dns/upstream.js';
-import { openGate } from '../../firewall/apply.js';
-import type { AddressGate } from '../../firewall/gate.js';
-import { readRejections } from '../../firewall/report.js';
-import { enableForwarding, restoreForwarding } from '../../netns/forwarding.js';
-import { claimSlot, releaseSlot } from '../../netns/lease.js';
-import { readRoutes } from '../../netns/routes.js';
-import type { Policy } from '../../policy/types.js';
-import type { ApplyControls, PlanInput, RunOutcome } from '../types.js';
-import { runChild } from '../../exec/child.js';
-import { describeError, SandboxError } from '../../errors.js';
-import { poolDirFor, type KernelOptions } from './options.js';
-import { buildKernelPlan, type KernelPlan } from './plan.js';
 import {
-  prepareView,
-  readHostFiles,
-  setUpFirewall,
-  setUpNetwork,
-  track,
-} from './setup.js';
-import { RunRecord } from './state.js';
+  describeError,
+  EXIT_SANDBOX_FAILURE,
+  SandboxError,
+} from '../../errors.js';
+import { runChild } from '../../exec/child.js';
+import { UndoStack } from '../../exec/undo.js';
+import type {
+  ApplyControls,
+  ApplyHooks,
+  PlanInput,
+  RunInside,
+  RunOutcome,
+} from '../types.js';
+import { Aborted, establish, type Established } from './establish.js';
+import type { KernelOptions } from './options.js';
+import { blockedReport } from './report.js';
 import { toolPaths, withToolPaths } from './tools.js';
-
-class Aborted extends Error {}
+import type { CommandRunner } from '../../exec/runner.js';
 
 /** What an aborted run returns: 128 + the signal's number, as a shell would. */
 function abortStatus(controls: ApplyControls): number {
   return 128 + (constants.signals[controls.abortSignal() ?? 'SIGTERM'] ?? 15);
 }
 
-function checkAbort(controls: ApplyControls): void {
-  if (controls.abort.aborted) throw new Aborted();
+/** The launch argv with another command in place of the job's. */
+function launchFor(
+  sandbox: Established,
+  input: PlanInput,
+  argv: string[],
+): string[] {
+  const launch = sandbox.plan.command.argv;
+  return [
+    ...launch.slice(0, launch.length - input.command.argv.length),
+    ...argv,
+  ];
 }
 
-// Parallel steps each register their undo; all of them finish (or fail)
-// before the first failure is thrown, so none is left half-registered.
-async function allSettled(steps: Array<Promise<unknown>>): Promise<void> {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-}
-
-/** Hosts-file names the policy allows: the sandbox's libc reads the file directly, so they are open from the start. */
-async function openHostsEntries(
-  gate: AddressGate,
-  policy: Policy,
-  hosts: HostsTable,
-  ttlFloorSec: number,
-): Promise<void> {
-  const grants = [...hosts].flatMap(([name, entry]) => {
-    const allowance = allowanceFor(policy.network, name);
-    if (!allowance) return [];
-    const addresses = ([4, 6] as const).flatMap((family) =>
-      entry[family].map((address) => ({ family, address })),
-    );
-    return grantsFor({ allowance, addresses, ttlFloorSec, permanent: true });
-  });
-  await gate.grant(grants);
-}
-
-async function report(
-  ctx: Context,
-  plan: KernelPlan,
-  resolver: Resolver,
-): Promise<Record<string, unknown>> {
-  const exec = withToolPaths(ctx.exec, plan.tools);
-  const firewall = await readRejections(exec, plan.firewall).catch(
-    () => undefined,
-  );
-  const dns = resolver.stats();
-  if ((firewall?.packets ?? 0) > 0 || dns.refused > 0) {
-    ctx.log.warn('the sandbox blocked traffic', {
-      rejectedPackets: firewall?.packets,
-      refusedDnsQueries: dns.refused,
-      destinations: firewall?.destinations.slice(0, 10),
-      refusedNames: Object.keys(dns.refusedNames).slice(0, 10),
+/** Runs a command (the self-test) inside the applied sandbox, output captured. */
+function runInside(
+  exec: CommandRunner,
+  sandbox: Established,
+  input: PlanInput,
+): RunInside {
+  return async (argv) => {
+    const [file, ...args] = launchFor(sandbox, input, argv);
+    const result = await exec.run([file!, ...args], {
+      allowFailure: true,
+      env: input.command.env,
+      timeoutMs: 60_000,
     });
-  }
-  return { firewall, dns };
+    return {
+      status: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+    };
+  };
 }
 
 /**
  * Sets up the run's namespaces, firewall and resolver, runs the command,
- * and tears everything down again, whatever happens. Every step registers
- * its undo (and records its objects) before it starts.
+ * and tears everything down again, whatever happens.
  */
 export async function applyKernel(
   ctx: Context,
   input: PlanInput,
-  options: KernelOptions,
+  kernel: KernelOptions,
   controls: ApplyControls,
+  hooks: ApplyHooks,
 ): Promise<RunOutcome> {
   const exec = withToolPaths(ctx.exec, toolPaths(input.probe));
-  const log = ctx.log;
   const undo = new UndoStack();
   try {
-    checkAbort(controls);
-    const createdDir = await mkdir(input.stateDir, {
-      recursive: true,
-      mode: 0o700,
-    });
-    if (createdDir)
-      undo.push('remove the state directory', () =>
-        rmdir(input.stateDir).catch(() => undefined),
-      );
-    const record = RunRecord.in(input.stateDir, input.runId);
-    undo.push('remove the state record', () => record.discard());
-
-    const poolDir = poolDirFor(input.stateDir, options);
-    const lease = await claimSlot({
-      poolDir,
-      pool: options.pool,
-      runId: input.runId,
-      routes: await readRoutes(),
-    });
-    const plan = buildKernelPlan(input, options, lease.subnet.slot, true);
-    const ipv6 = plan.netns.ipv6;
-    track(
+    const sandbox = await establish({
+      ctx,
+      exec,
+      input,
+      kernel,
+      controls,
       undo,
-      record,
-      [
-        { kind: 'lease', file: lease.file, poolDir },
-        { kind: 'forwarding', poolDir },
-      ],
-      'release the address lease',
-      async () => {
-        await releaseSlot(lease);
-        await restoreForwarding({ poolDir, ipv6 });
-      },
-    );
-
-    const hostFiles = await readHostFiles(options);
-    if (hostFiles.resolv.nameservers.length === 0) {
-      log.warn(
-        `no nameserver in ${options.resolvConf}: allowed names will not resolve in the sandbox`,
-      );
+    });
+    if (
+      hooks.beforeCommand &&
+      !(await hooks.beforeCommand(runInside(exec, sandbox, input)))
+    ) {
+      return {
+        exitCode: EXIT_SANDBOX_FAILURE,
+        blocked: await blockedReport(exec, sandbox.plan, sandbox.resolver),
+      };
     }
-    await allSettled([
-      setUpNetwork(exec, plan, undo, record),
-      setUpFirewall(exec, plan, undo, record),
-      prepareView(plan, hostFiles.resolv, undo, record),
-      enableForwarding({ poolDir, ipv6 }),
-    ]);
-    checkAbort(controls);
-
-    const gate = openGate({ exec, log, plan: plan.firewall });
-    const upstreams = hostFiles.resolv.nameservers.map((address) => ({
-      address,
-      port: 53,
-    }));
-    const resolver = createResolver({
-      policy: input.policy.network,
-      hosts: hostFiles.hosts,
-      upstream: (name, type) => queryUpstream(upstreams, name, type),
-      gate,
-      ttlFloorSec: options.ttlFloorSec,
-      log,
-    });
-    undo.push('close the address gate', () => gate.close());
-    const server = await startDnsServer({
-      addresses: plan.dns.listen,
-      port: plan.dns.port,
-      resolver,
-      log,
-    });
-    undo.push('stop the resolver', () => server.close());
-    await openHostsEntries(
-      gate,
-      input.policy,
-      hostFiles.hosts,
-      options.ttlFloorSec,
-    );
-    checkAbort(controls);
-
-    log.debug('kernel sandbox ready', {
-      netns: plan.names.netns,
-      slot: plan.addresses.slot,
-      backend: plan.firewall.backend,
-      resolver: server.endpoints,
-    });
-    const [file, ...args] = plan.command.argv;
+    const [file, ...args] = sandbox.plan.command.argv;
     const child = await runChild(
       {
         file: file!,
@@ -203,10 +107,10 @@ export async function applyKernel(
         `the sandbox's filesystem view could not be set up (launcher status ${child.status}; see the mount errors above); the command did not run`,
       );
     }
-    const exitCode = controls.abort.aborted
-      ? abortStatus(controls)
-      : child.status;
-    return { exitCode, blocked: await report(ctx, plan, resolver) };
+    return {
+      exitCode: controls.abort.aborted ? abortStatus(controls) : child.status,
+      blocked: await blockedReport(exec, sandbox.plan, sandbox.resolver),
+    };
   } catch (error) {
     if (error instanceof Aborted) return { exitCode: abortStatus(controls) };
     // Nothing of the command ran: the run flow may try the next engine.
@@ -223,9 +127,9 @@ export async function applyKernel(
   } finally {
     // The command's status (or the setup error) stands; what could not be
     // removed is logged and stays in the state record for the cleanup.
-    const failures = await undo.unwind(log);
+    const failures = await undo.unwind(ctx.log);
     if (failures.length > 0) {
-      log.error(
+      ctx.log.error(
         'kernel sandbox teardown incomplete; run `flow-sandbox cleanup` to remove what is left',
         { failures, stateDir: input.stateDir },
       );

@@ -3,6 +3,7 @@ import { SandboxError } from '../../errors.js';
 import type { Engine, EnginePlan, PlanInput } from '../types.js';
 import { applyKernel } from './apply.js';
 import { DEFAULT_KERNEL_OPTIONS, type KernelOptions } from './options.js';
+import { describeKernelPlan } from './describe.js';
 import { buildKernelPlan } from './plan.js';
 import { probeKernel } from './probe.js';
 import { kernelWarnings } from './warnings.js';
@@ -27,17 +28,17 @@ export function createKernelEngine(
       return {
         engine: 'kernel',
         warnings: kernelWarnings(input.policy, plan),
-        details: plan as unknown as Record<string, unknown>,
+        details: describeKernelPlan(plan),
       };
     },
-    async apply(ctx, input, plan, controls) {
+    async apply(ctx, input, plan, controls, hooks = {}) {
       if (plan.engine !== 'kernel') {
         throw new SandboxError(
           'INTERNAL',
           `the kernel engine was given a ${plan.engine} plan`,
         );
       }
-      return applyKernel(ctx, input, options, controls);
+      return applyKernel(ctx, input, options, controls, hooks);
     },
   };
 }

@@ -56,17 +56,35 @@ test('the dry-run plan is plain data, the same for the same input', (t) => {
   const second = engine.plan(input(['198.18.0.0/24', 'registry.test:443']));
   t.deepEqual(JSON.parse(JSON.stringify(first)), first);
   t.deepEqual(first, second);
-  const details = first.details as unknown as KernelPlan;
-  t.is(details.names.netns, 'fsbxa1b2c3d4');
-  t.true(details.addresses.example);
-  t.is(details.firewall.backend, 'nft');
-  t.true(details.firewall.setup[0]!.input!.includes('198.18.0.0/24'));
-  t.is(details.state.poolDir, '/run/flow-sandbox/kernel-pool');
-  t.deepEqual(details.dns.listen, ['10.217.0.1', 'fd5b:f5b0:8f2a::1']);
-  t.is(details.command.argv[0], '/usr/bin/setpriv');
-  t.deepEqual(details.command.argv.slice(-2), ['make', 'test']);
+  const details = first.details as Record<string, string>;
+  t.regex(
+    details.objects!,
+    /network namespace fsbxa1b2c3d4, veth fsbxa1b2c3d4h/,
+  );
+  t.regex(details.addresses!, /an example: a run claims a free slot/);
+  t.regex(details.network!, /^\$ ip -batch -\nnetns add fsbxa1b2c3d4\n/);
+  t.regex(
+    details.firewall!,
+    /backend: nft\n\$ nft -f -\ntable inet fsbxa1b2c3d4 \{/,
+  );
+  t.true(details.firewall!.includes('198.18.0.0/24'));
+  t.regex(details.mounts!, /hide +\/home\/job\/\.ssh/);
+  t.regex(
+    details.launch!,
+    /^\/usr\/bin\/setpriv --pdeathsig KILL .* "\$INIT_SCRIPT" .* make test$/,
+  );
+  t.regex(details.teardown!, /nft delete table inet fsbxa1b2c3d4/);
+});
+
+test('the structured plan carries the claimed slot and the probed tools', (t) => {
+  const plan = buildKernelPlan(input([]), DEFAULT_KERNEL_OPTIONS, 3, true);
+  t.false(plan.addresses.example);
+  t.is(plan.state.poolDir, '/run/flow-sandbox/kernel-pool');
+  t.deepEqual(plan.dns.listen, ['10.217.0.13', 'fd5b:f5b0:8f2a:3::1']);
+  t.is(plan.command.argv[0], '/usr/bin/setpriv');
+  t.deepEqual(plan.command.argv.slice(-2), ['make', 'test']);
   t.true(
-    details.mounts.steps.some(
+    plan.mounts.steps.some(
       (s) => s.kind === 'hide' && s.path === '/run/flow-sandbox',
     ),
   );

@@ -1,0 +1,62 @@
+import type { MountStep } from '../../mounts/plan.js';
+import type { KernelPlan } from './plan.js';
+
+function stepLine(step: MountStep): string {
+  switch (step.kind) {
+    case 'proc':
+      return `proc       /proc  (${step.why})`;
+    case 'file':
+      return `file       ${step.target} <- ${step.source}  (${step.why})`;
+    default:
+      return `${step.kind.padEnd(10)} ${step.path}  (${step.why}${'optional' in step && step.optional ? '; skipped if missing' : ''})`;
+  }
+}
+
+function commands(steps: Array<{ argv: string[]; input?: string }>): string {
+  return steps
+    .map(
+      (s) => `$ ${s.argv.join(' ')}${s.input ? `\n${s.input.trimEnd()}` : ''}`,
+    )
+    .join('\n');
+}
+
+/**
+ * The kernel plan as the dry run shows it: each long text (ip batches,
+ * ruleset, mount steps, init script) as a block of its own, small facts as
+ * values. Plain data; `apply` re-plans with the slot it claims.
+ */
+export function describeKernelPlan(plan: KernelPlan): Record<string, unknown> {
+  const { netns, firewall, dns, mounts, state } = plan;
+  const script = plan.command.argv.indexOf(mounts.initScript);
+  const launch = plan.command.argv.map((arg, i) =>
+    i === script
+      ? '"$INIT_SCRIPT"'
+      : /^[\w./=:,+-]+$/.test(arg)
+        ? arg
+        : JSON.stringify(arg),
+  );
+  return {
+    objects: `network namespace ${netns.netns}, veth ${netns.hostIf} (runner) / ${netns.sandboxIf} (sandbox), ${firewall.backend === 'nft' ? `nft table inet ${firewall.table}` : `iptables chains ${firewall.chain}-*`}`,
+    addresses: `${netns.subnet.v4.host} (runner) / ${netns.subnet.v4.sandbox} (sandbox)${netns.ipv6 ? `, ${netns.subnet.v6.host} / ${netns.subnet.v6.sandbox}` : ', no IPv6 in the sandbox'}${plan.addresses.example ? ` - an example: a run claims a free slot of ${plan.addresses.pool.v4} and ${plan.addresses.pool.v6}` : ''}`,
+    network: commands([
+      { argv: netns.argv.host, input: netns.hostBatch },
+      { argv: netns.argv.sandbox, input: netns.sandboxBatch },
+    ]),
+    firewall: `backend: ${firewall.backend}\n${commands(firewall.setup)}`,
+    dns: `resolver on ${dns.listen.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${dns.port}, UDP and TCP; upstream: ${dns.upstream}; hosts file first: ${dns.hostsFile}; learned addresses stay open max(TTL, ${dns.ttlFloorSec} s); names no allow rule matches are refused and never looked up`,
+    mounts: [
+      'every mount still writable becomes read-only, then:',
+      ...mounts.steps.map(stepLine),
+      mounts.sockets.hide
+        ? `Unix sockets found under ${mounts.sockets.searchRoots.join(', ')} are hidden, except ${mounts.sockets.allowed.join(', ') || 'none'}`
+        : 'all Unix sockets stay reachable (allow_all_unix_sockets)',
+    ].join('\n'),
+    launch: launch.join(' '),
+    initScript: mounts.initScript,
+    teardown: commands([
+      ...firewall.teardown,
+      { argv: netns.argv.teardown, input: netns.teardownBatch },
+    ]),
+    state: `${state.file} (objects as they are created); leases and forwarding state in ${state.poolDir}`,
+  };
+}
