@@ -2,6 +2,8 @@
 // write outside the allowed paths, undo a mount, touch the firewall or
 // load a module. Run for both firewall backends.
 import test from 'ava';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { checkScript, parseChecks } from './kernel/probe-script.js';
 import { kernelSkipReason } from './kernel/skip.js';
@@ -106,3 +108,54 @@ for (const firewall of ['nft', 'iptables'] as const) {
 
 if (anySkip)
   test.skip(`kernel engine isolation tests (skipped: ${anySkip})`, () => {});
+
+// Unix sockets: the allowed one stays reachable; a daemon socket under /run
+// and an agent socket in /tmp are hidden.
+async function socketServer(file: string): Promise<http.Server> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const server = http.createServer((_req, res) => res.end('socket answered\n'));
+  await new Promise<void>((resolve) => server.listen(file, resolve));
+  return server;
+}
+
+const socketSkip = kernelSkipReason('nft');
+(socketSkip ? test.serial.skip : test.serial)(
+  `only allowed Unix sockets are reachable${socketSkip ? ` (skipped: ${socketSkip})` : ''}`,
+  async (t) => {
+    const runDir = `/run/fsbxt-${testbed.id}`;
+    const files = {
+      allowed: `${runDir}/allowed.sock`,
+      daemon: `${runDir}/daemon.sock`,
+      agent: `/tmp/fsbxt-${testbed.id}-agent/agent.sock`,
+    };
+    const servers = await Promise.all(Object.values(files).map(socketServer));
+    try {
+      const configFile = path.join(testbed.dir, 'sockets.yml');
+      writeFileSync(
+        configFile,
+        `network:\n  unix_sockets: [${files.allowed}]\n`,
+      );
+      const curl = (file: string) =>
+        `curl -sSf -m 3 --unix-socket ${file} http://sandbox/`;
+      const script = checkScript([
+        ['allowed', curl(files.allowed)],
+        ['daemon', curl(files.daemon)],
+        ['agent', curl(files.agent)],
+      ]);
+      const config = testbed.runConfig({
+        firewall: 'nft',
+        argv: ['sh', '-c', script],
+        configFile,
+      });
+      const result = await testbed.launch(config);
+      const r = parseChecks(result.stdout);
+      t.true(r.allowed?.ok, `${JSON.stringify(r)} ${result.stderr}`);
+      t.false(r.daemon?.ok ?? true);
+      t.false(r.agent?.ok ?? true);
+    } finally {
+      servers.forEach((s) => s.close());
+      rmSync(runDir, { recursive: true, force: true });
+      rmSync(path.dirname(files.agent), { recursive: true, force: true });
+    }
+  },
+);

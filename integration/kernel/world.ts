@@ -73,6 +73,22 @@ function answer(
   });
 }
 
+// For throughput benchmarks: n zero bytes, written as fast as the client reads.
+function sendBytes(res: http.ServerResponse, n: number): void {
+  const chunk = Buffer.alloc(1 << 20);
+  res.writeHead(200, { 'content-length': String(n) });
+  let left = n;
+  const pump = () => {
+    while (left > 0) {
+      const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= part.length;
+      if (!res.write(part)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
 function listenAll(config: WorldConfig): Promise<unknown[]> {
   const asked = new Map<string, number>();
   const waits: Array<Promise<unknown>> = [];
@@ -118,7 +134,9 @@ function listenAll(config: WorldConfig): Promise<unknown[]> {
   for (const { address, port } of config.httpAddresses) {
     const server = http.createServer((req, res) => {
       note(config, { kind: 'http', address, port, path: req.url });
-      res.end(`hello from ${address}:${port}\n`);
+      const bulk = /^\/bytes\/(\d+)$/.exec(req.url ?? '');
+      if (bulk) sendBytes(res, Number(bulk[1]));
+      else res.end(`hello from ${address}:${port}\n`);
     });
     waits.push(
       new Promise((resolve) =>

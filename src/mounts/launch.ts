@@ -22,8 +22,9 @@ export const SOCKETS_TAB = 'sockets.tab';
  *
  * The mounts still writable are listed from this namespace's own mount
  * table, so one that appeared after the controller looked is not missed.
- * Socket masks are best effort: a socket may vanish between the scan and
- * the mount, and that must not stop the run.
+ * Socket masks outside /run are best effort: a socket may vanish between
+ * the scan and the mount, and that must not stop the run. Their list is
+ * opened first, as the main pass hides the state directory it lives in.
  * fd 3 (when open) tells the controller the view is complete; a command
  * that never got that far is a sandbox failure, not its exit status.
  * A shell starts background commands with SIGINT and SIGQUIT ignored, and
@@ -38,11 +39,11 @@ while read -r _ _ _ _ point opts rest; do
   case "$rest" in *" - nsfs "*) continue ;; esac
   printf 'none %s none remount,bind,ro 0 0\\n' "$point"
 done </proc/self/mountinfo >"$fstabs/${READ_ONLY_FSTAB}"
+exec 5<"$fstabs/${SOCKETS_TAB}"
 "$mount" -o remount,bind,ro /
 "$mount" --all --fstab "$fstabs"
-if [ -s "$fstabs/${SOCKETS_TAB}" ]; then
-  "$mount" --all --fstab "$fstabs/${SOCKETS_TAB}" 2>/dev/null || :
-fi
+"$mount" --all --fstab /dev/fd/5 2>/dev/null || :
+exec 5<&-
 cd "$cwd"
 { echo ready >&3; } 2>/dev/null || :
 exec 3>&- 4<&0

@@ -15,11 +15,24 @@ export type MountStep =
   | { kind: 'proc'; why: string }
   | { kind: 'tmpfs'; path: string; why: string; optional: boolean };
 
+/** A directory searched for sockets when the run starts. */
+export interface SocketRoot {
+  path: string;
+  depth: number;
+  /**
+   * Sockets under /run belong to daemons running as root (systemd, dbus,
+   * containerd): a root process without capabilities may still command
+   * them, so failing to hide one fails the run. Elsewhere sockets come and
+   * go (agents in /tmp), and hiding them is best effort.
+   */
+  required: boolean;
+}
+
 /** Where sockets are looked for at run time, and which stay reachable. */
 export interface SocketPlan {
   /** False when the policy allows every Unix socket: nothing is hidden. */
   hide: boolean;
-  searchRoots: string[];
+  roots: SocketRoot[];
   allowed: string[];
 }
 
@@ -137,18 +150,14 @@ export function planMounts(options: {
     ],
     sockets: {
       hide: !network.allowAllUnixSockets.value,
-      searchRoots: unique([
-        '/run',
-        '/var/run',
-        '/tmp',
-        home,
-        path.join(home, '.docker'),
-      ]),
+      roots: [
+        { path: '/run', depth: 6, required: true },
+        { path: '/var/run', depth: 6, required: true },
+        { path: '/tmp', depth: 2, required: false },
+        { path: home, depth: 2, required: false },
+        { path: path.join(home, '.docker'), depth: 3, required: false },
+      ],
       allowed: network.unixSockets.map((rule) => rule.path),
     },
   };
-}
-
-function unique(list: string[]): string[] {
-  return [...new Set(list)];
 }

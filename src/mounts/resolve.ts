@@ -3,9 +3,8 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
 import type { ResolvedStep } from './fstab.js';
-import type { MountPlan, MountStep, SocketPlan } from './plan.js';
+import type { MountPlan, MountStep, SocketPlan, SocketRoot } from './plan.js';
 
-const SOCKET_SCAN_DEPTH = 3;
 // Bounds the scan on hosts with large /run trees; sockets deeper or beyond
 // this stay reachable, which the plan's warnings say.
 const SOCKET_SCAN_LIMIT = 5_000;
@@ -43,11 +42,11 @@ async function resolveStep(step: MountStep): Promise<ResolvedStep | undefined> {
     : step;
 }
 
-async function findSockets(roots: string[]): Promise<string[]> {
+async function findSockets(root: SocketRoot): Promise<string[]> {
   const found = new Set<string>();
   let visited = 0;
   const walk = async (dir: string, depth: number): Promise<void> => {
-    if (depth > SOCKET_SCAN_DEPTH || visited > SOCKET_SCAN_LIMIT) return;
+    if (depth > root.depth || visited > SOCKET_SCAN_LIMIT) return;
     const entries: Dirent[] = await readdir(dir, { withFileTypes: true }).catch(
       () => [],
     );
@@ -58,8 +57,8 @@ async function findSockets(roots: string[]): Promise<string[]> {
       else if (entry.isDirectory()) await walk(full, depth + 1);
     }
   };
-  for (const root of roots) await walk(root, 1);
-  return [...found].sort();
+  await walk(root.path, 1);
+  return [...found];
 }
 
 function isUnder(p: string, dirs: string[]): boolean {
@@ -70,26 +69,39 @@ function isUnder(p: string, dirs: string[]): boolean {
 async function socketSteps(
   plan: SocketPlan,
   hiddenDirs: string[],
-): Promise<ResolvedStep[]> {
-  if (!plan.hide) return [];
+): Promise<{ required: ResolvedStep[]; bestEffort: ResolvedStep[] }> {
+  if (!plan.hide) return { required: [], bestEffort: [] };
   const allowed = await Promise.all(
     plan.allowed.map((p) => realpath(p).catch(() => p)),
   );
-  const sockets = await findSockets(plan.searchRoots);
-  return sockets
-    .filter(
-      (socket) => !allowed.includes(socket) && !isUnder(socket, hiddenDirs),
-    )
-    .map((socket) => ({
-      kind: 'hide' as const,
-      path: socket,
-      why: 'Unix socket not allowed by the policy',
-      optional: true,
-      isDirectory: false,
-    }));
+  const perRoot = await Promise.all(plan.roots.map(findSockets));
+  const seen = new Set<string>();
+  const steps = {
+    required: [] as ResolvedStep[],
+    bestEffort: [] as ResolvedStep[],
+  };
+  plan.roots.forEach((root, i) => {
+    for (const socket of perRoot[i]!.sort()) {
+      if (
+        seen.has(socket) ||
+        allowed.includes(socket) ||
+        isUnder(socket, hiddenDirs)
+      )
+        continue;
+      seen.add(socket);
+      steps[root.required ? 'required' : 'bestEffort'].push({
+        kind: 'hide',
+        path: socket,
+        why: 'Unix socket not allowed by the policy',
+        optional: !root.required,
+        isDirectory: false,
+      });
+    }
+  });
+  return steps;
 }
 
-/** The concrete view: the planned steps, and the sockets to hide (best effort). */
+/** The concrete view: the planned steps (with the daemon sockets under /run), and the other sockets to hide, best effort. */
 export interface ResolvedMounts {
   view: ResolvedStep[];
   sockets: ResolvedStep[];
@@ -112,5 +124,6 @@ export async function resolveMounts(plan: MountPlan): Promise<ResolvedMounts> {
     if (step.kind === 'hide' && step.isDirectory) hiddenDirs.push(step.path);
     view.push(step);
   }
-  return { view, sockets: await socketSteps(plan.sockets, hiddenDirs) };
+  const sockets = await socketSteps(plan.sockets, hiddenDirs);
+  return { view: [...view, ...sockets.required], sockets: sockets.bestEffort };
 }

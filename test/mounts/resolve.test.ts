@@ -21,6 +21,7 @@ test('missing optional paths are dropped, hidden paths get tmpfs or /dev/null, s
     await listen(path.join(dir, 'run/docker.sock'));
     await listen(path.join(dir, 'run/sub/agent.sock'));
     await listen(path.join(dir, 'home/.ssh/agent.sock'));
+    await listen(path.join(dir, 'home/agent.sock'));
     const plan: MountPlan = {
       readOnlyRoot: true,
       steps: [
@@ -57,7 +58,10 @@ test('missing optional paths are dropped, hidden paths get tmpfs or /dev/null, s
       ],
       sockets: {
         hide: true,
-        searchRoots: [path.join(dir, 'run'), path.join(dir, 'home')],
+        roots: [
+          { path: path.join(dir, 'run'), depth: 3, required: true },
+          { path: path.join(dir, 'home'), depth: 3, required: false },
+        ],
         allowed: [path.join(dir, 'run/docker.sock')],
       },
     };
@@ -68,11 +72,12 @@ test('missing optional paths are dropped, hidden paths get tmpfs or /dev/null, s
           ? `${path.relative(dir, s.path)} ${s.isDirectory ? 'dir' : 'file'}`
           : s.kind,
       ),
-      ['home/.ssh dir', 'home/.netrc file', 'file'],
+      ['home/.ssh dir', 'home/.netrc file', 'file', 'run/sub/agent.sock file'],
+      'a daemon socket under a required root is part of the view',
     );
     t.deepEqual(
       sockets.map((s) => path.relative(dir, (s as { path: string }).path)),
-      ['run/sub/agent.sock'],
+      ['home/agent.sock'],
     );
     await t.throwsAsync(
       resolveMounts({

@@ -48,7 +48,7 @@ export function describeKernelPlan(plan: KernelPlan): Record<string, unknown> {
       'every mount still writable becomes read-only, then:',
       ...mounts.steps.map(stepLine),
       mounts.sockets.hide
-        ? `Unix sockets found under ${mounts.sockets.searchRoots.join(', ')} are hidden, except ${mounts.sockets.allowed.join(', ') || 'none'}`
+        ? `Unix sockets found under ${mounts.sockets.roots.map((r) => r.path).join(', ')} are hidden (under /run: or the run fails), except ${mounts.sockets.allowed.join(', ') || 'none'}`
         : 'all Unix sockets stay reachable (allow_all_unix_sockets)',
     ].join('\n'),
     launch: launch.join(' '),

@@ -10,13 +10,7 @@ import type { ApplyControls, PlanInput } from '../types.js';
 import { poolDirFor, type KernelOptions } from './options.js';
 import { buildKernelPlan, type KernelPlan } from './plan.js';
 import { startResolver } from './resolver.js';
-import {
-  prepareView,
-  readHostFiles,
-  setUpFirewall,
-  setUpNetwork,
-  track,
-} from './setup.js';
+import { buildSandbox, readHostFiles, track } from './setup.js';
 import { RunRecord } from './state.js';
 
 /** Thrown between steps when the controller was told to stop. */
@@ -24,14 +18,6 @@ export class Aborted extends Error {}
 
 function checkAbort(controls: ApplyControls): void {
   if (controls.abort.aborted) throw new Aborted();
-}
-
-// Parallel steps each register their undo; all of them finish (or fail)
-// before the first failure is thrown, so none is left half-registered.
-async function allSettled(steps: Array<Promise<unknown>>): Promise<void> {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** A sandbox ready for commands: its plan (with the claimed slot) and resolver. */
@@ -54,6 +40,7 @@ export async function establish(options: {
   undo: UndoStack;
 }): Promise<Established> {
   const { ctx, exec, input, kernel, controls, undo } = options;
+  const started = performance.now();
   checkAbort(controls);
   const created = await mkdir(input.stateDir, { recursive: true, mode: 0o700 });
   if (created) {
@@ -89,12 +76,14 @@ export async function establish(options: {
   );
 
   const host = await readHostFiles(kernel);
-  await allSettled([
-    setUpNetwork(exec, plan, undo, record),
-    setUpFirewall(exec, plan, undo, record),
-    prepareView(plan, host.resolv, undo, record),
-    enableForwarding({ poolDir, ipv6 }),
-  ]);
+  const times = await buildSandbox({
+    exec,
+    plan,
+    resolv: host.resolv,
+    undo,
+    record,
+    extra: { forwarding: () => enableForwarding({ poolDir, ipv6 }) },
+  });
   checkAbort(controls);
 
   const resolver = await startResolver({
@@ -111,6 +100,8 @@ export async function establish(options: {
     netns: plan.names.netns,
     slot: plan.addresses.slot,
     backend: plan.firewall.backend,
+    stepMs: times,
+    totalMs: Math.round(performance.now() - started),
   });
   return { plan, resolver };
 }

@@ -34,51 +34,6 @@ export function track(
   });
 }
 
-/** The namespace and veth pair, with their undo. */
-export async function setUpNetwork(
-  exec: CommandRunner,
-  plan: KernelPlan,
-  undo: UndoStack,
-  record: RunRecord,
-): Promise<void> {
-  const { netns } = plan;
-  const objects: RecordedObject[] = [
-    { kind: 'netns', name: netns.netns },
-    { kind: 'link', name: netns.hostIf },
-  ];
-  track(undo, record, objects, `remove namespace ${netns.netns}`, () =>
-    removeNetns(exec, netns),
-  );
-  await createNetns(exec, netns);
-}
-
-/** The run's firewall rules, with their undo. */
-export async function setUpFirewall(
-  exec: CommandRunner,
-  plan: KernelPlan,
-  undo: UndoStack,
-  record: RunRecord,
-): Promise<void> {
-  const fw = plan.firewall;
-  const object: RecordedObject =
-    fw.backend === 'nft'
-      ? { kind: 'nft-table', family: 'inet', name: fw.table }
-      : {
-          kind: 'iptables',
-          chain: fw.chain,
-          ipv6: fw.ipv6,
-          teardown: renderIptablesTeardown({ names: plan.names }),
-        };
-  track(
-    undo,
-    record,
-    [object],
-    `remove ${fw.backend} rules of ${fw.table}`,
-    () => removeFirewall(exec, fw),
-  );
-  await loadFirewall(exec, fw);
-}
-
 /** The runner's DNS settings and hosts file, read once per run. */
 export async function readHostFiles(
   options: KernelOptions,
@@ -92,45 +47,111 @@ export async function readHostFiles(
 
 /**
  * Writes the files the sandbox's view needs into the state directory: its
- * resolv.conf and the planned fstab. The init script writes the read-only
- * list next to it at launch.
+ * resolv.conf and the planned fstab (the init script adds the read-only
+ * list at launch), and the socket masks.
  */
-export async function prepareView(
+async function prepareView(
   plan: KernelPlan,
   resolv: ResolvConf,
-  undo: UndoStack,
-  record: RunRecord,
 ): Promise<void> {
   const { mounts, dns } = plan;
-  const files = [dns.sandboxResolvConf, mounts.fstabDir];
+  await mkdir(mounts.fstabDir, { recursive: true, mode: 0o700 });
+  const { view, sockets } = await resolveMounts(mounts);
+  const write = (file: string, text: string, mode = 0o600) =>
+    writeFile(file, text, { mode });
+  await Promise.all([
+    write(
+      dns.sandboxResolvConf,
+      renderSandboxResolvConf(dns.listen[0]!, resolv),
+      0o644,
+    ),
+    write(
+      path.join(mounts.fstabDir, VIEW_FSTAB),
+      renderFstab(view.flatMap(stepEntries)),
+    ),
+    write(
+      path.join(mounts.fstabDir, SOCKETS_TAB),
+      renderFstab(sockets.flatMap(stepEntries)),
+    ),
+  ]);
+}
+
+function firewallObject(plan: KernelPlan): RecordedObject {
+  const fw = plan.firewall;
+  return fw.backend === 'nft'
+    ? { kind: 'nft-table', family: 'inet', name: fw.table }
+    : {
+        kind: 'iptables',
+        chain: fw.chain,
+        ipv6: fw.ipv6,
+        teardown: renderIptablesTeardown({ names: plan.names }),
+      };
+}
+
+// Runs independent steps side by side; each finishes (or fails) before the
+// first failure is thrown, and each step's time goes to the debug log.
+async function sideBySide(
+  steps: Record<string, () => Promise<unknown>>,
+): Promise<Record<string, number>> {
+  const times: Record<string, number> = {};
+  const results = await Promise.allSettled(
+    Object.entries(steps).map(async ([name, step]) => {
+      const started = performance.now();
+      await step();
+      times[name] = Math.round(performance.now() - started);
+    }),
+  );
+  const failures = results.flatMap((r) =>
+    r.status === 'rejected' ? [r.reason as unknown] : [],
+  );
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1)
+    throw new AggregateError(failures, failures.map(String).join('; '));
+  return times;
+}
+
+/**
+ * Creates the namespace and veth pair, loads the firewall and writes the
+ * view files, side by side; one undo removes them again side by side. The
+ * objects are recorded before any of them exists. Returns each step's time.
+ */
+export async function buildSandbox(options: {
+  exec: CommandRunner;
+  plan: KernelPlan;
+  resolv: ResolvConf;
+  undo: UndoStack;
+  record: RunRecord;
+  extra: Record<string, () => Promise<unknown>>;
+}): Promise<Record<string, number>> {
+  const { exec, plan, resolv, undo, record, extra } = options;
+  const files = [plan.dns.sandboxResolvConf, plan.mounts.fstabDir];
+  const objects: RecordedObject[] = [
+    { kind: 'netns', name: plan.netns.netns },
+    { kind: 'link', name: plan.netns.hostIf },
+    firewallObject(plan),
+    { kind: 'files', paths: files },
+  ];
+  // Once the command has ended nothing runs in the sandbox any more, so
+  // the pieces can go in any order: together is fastest.
   track(
     undo,
     record,
-    [{ kind: 'files', paths: files }],
-    'remove the view files',
-    async () => {
-      await Promise.all(
-        files.map((file) => rm(file, { recursive: true, force: true })),
-      );
-    },
+    objects,
+    'remove the namespace, firewall and view files',
+    () =>
+      sideBySide({
+        firewall: () => removeFirewall(exec, plan.firewall),
+        network: () => removeNetns(exec, plan.netns),
+        files: () =>
+          Promise.all(
+            files.map((f) => rm(f, { recursive: true, force: true })),
+          ),
+      }).then(() => undefined),
   );
-  await mkdir(mounts.fstabDir, { recursive: true, mode: 0o700 });
-  const { view, sockets } = await resolveMounts(mounts);
-  await Promise.all([
-    writeFile(
-      dns.sandboxResolvConf,
-      renderSandboxResolvConf(dns.listen[0]!, resolv),
-      { mode: 0o644 },
-    ),
-    writeFile(
-      path.join(mounts.fstabDir, VIEW_FSTAB),
-      renderFstab(view.flatMap(stepEntries)),
-      { mode: 0o600 },
-    ),
-    writeFile(
-      path.join(mounts.fstabDir, SOCKETS_TAB),
-      renderFstab(sockets.flatMap(stepEntries)),
-      { mode: 0o600 },
-    ),
-  ]);
+  return sideBySide({
+    network: () => createNetns(exec, plan.netns),
+    firewall: () => loadFirewall(exec, plan.firewall),
+    view: () => prepareView(plan, resolv),
+    ...extra,
+  });
 }

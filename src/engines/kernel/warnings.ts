@@ -28,7 +28,7 @@ export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
   }
   if (plan.mounts.sockets.hide) {
     warnings.push(
-      `Unix sockets other than ${network.unixSockets.map((r) => r.path).join(', ') || 'none'} are hidden where found under ${plan.mounts.sockets.searchRoots.join(', ')} (3 levels deep) when the run starts; sockets elsewhere or created later stay reachable`,
+      `Unix sockets other than ${network.unixSockets.map((r) => r.path).join(', ') || 'none'} are hidden where found when the run starts (${plan.mounts.sockets.roots.map((r) => `${r.path}, ${r.depth} levels`).join('; ')}); sockets elsewhere or created later stay reachable`,
     );
   }
   warnings.push(
