@@ -1,20 +1,50 @@
 import { SandboxError } from '../errors.js';
-import type { CommandRunner } from '../exec/runner.js';
+import type { CommandResult, CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
 import type { AddressGate } from './gate.js';
 import { iptablesGate } from './gate-iptables.js';
 import { nftGate } from './gate-nft.js';
 import { iptablesChains } from './iptables.js';
-import type { FirewallPlan } from './plan.js';
+import type { CommandStep, FirewallPlan } from './plan.js';
 
-/** Loads the run's rules: one transaction per family and backend. */
+function checkOutput(
+  plan: FirewallPlan,
+  step: CommandStep,
+  result: CommandResult,
+): void {
+  if (step.expect === undefined) return;
+  if (result.exitCode === 0 && result.stdout.includes(step.expect)) return;
+  throw new SandboxError(
+    'APPLY_FAILED',
+    `the ${plan.backend} rules of ${plan.table} are not in place: ${step.argv.join(' ')} (status ${result.exitCode}) did not show ${JSON.stringify(step.expect)}`,
+    {
+      context: {
+        argv: step.argv,
+        exitCode: result.exitCode,
+        stderrTail: result.stderr.slice(-2000),
+      },
+    },
+  );
+}
+
+/**
+ * Loads the run's rules (one transaction per family and backend) and
+ * checks that the kernel has them: a program that only looks like nft
+ * (an npm package of that name once came first on PATH) must not leave
+ * the sandbox without a firewall.
+ */
 export async function loadFirewall(
   exec: CommandRunner,
   plan: FirewallPlan,
 ): Promise<void> {
   await Promise.all(
-    plan.setup.map((step) => exec.run(step.argv, { input: step.input })),
+    plan.setup.map(async (step) => {
+      checkOutput(plan, step, await exec.run(step.argv, { input: step.input }));
+    }),
   );
+  for (const step of plan.verify) {
+    checkOutput(plan, step, await exec.run(step.argv, { allowFailure: true }));
+  }
 }
 
 const NFT_GONE = /No such file or directory/;

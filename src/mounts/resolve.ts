@@ -42,8 +42,12 @@ async function resolveStep(step: MountStep): Promise<ResolvedStep | undefined> {
     : step;
 }
 
-async function findSockets(root: SocketRoot): Promise<string[]> {
-  const found = new Set<string>();
+// Walks from the root's real path; symlinks inside are not followed, so the
+// paths found are real ones and need no realpath each.
+async function findSockets(
+  root: SocketRoot & { real: string },
+): Promise<string[]> {
+  const found: string[] = [];
   let visited = 0;
   const walk = async (dir: string, depth: number): Promise<void> => {
     if (depth > root.depth || visited > SOCKET_SCAN_LIMIT) return;
@@ -53,12 +57,12 @@ async function findSockets(root: SocketRoot): Promise<string[]> {
     for (const entry of entries) {
       visited++;
       const full = path.join(dir, entry.name);
-      if (entry.isSocket()) found.add(await realpath(full).catch(() => full));
+      if (entry.isSocket()) found.push(full);
       else if (entry.isDirectory()) await walk(full, depth + 1);
     }
   };
-  await walk(root.path, 1);
-  return [...found];
+  await walk(root.real, 1);
+  return found;
 }
 
 function isUnder(p: string, dirs: string[]): boolean {
@@ -74,13 +78,23 @@ async function socketSteps(
   const allowed = await Promise.all(
     plan.allowed.map((p) => realpath(p).catch(() => p)),
   );
-  const perRoot = await Promise.all(plan.roots.map(findSockets));
+  // /var/run is usually a link to /run: each real directory is walked once.
+  const real = await Promise.all(
+    plan.roots.map(async (root) => ({
+      ...root,
+      real: await realpath(root.path).catch(() => ''),
+    })),
+  );
+  const roots = real.filter(
+    (r, i) => r.real && real.findIndex((o) => o.real === r.real) === i,
+  );
+  const perRoot = await Promise.all(roots.map(findSockets));
   const seen = new Set<string>();
   const steps = {
     required: [] as ResolvedStep[],
     bestEffort: [] as ResolvedStep[],
   };
-  plan.roots.forEach((root, i) => {
+  roots.forEach((root, i) => {
     for (const socket of perRoot[i]!.sort()) {
       if (
         seen.has(socket) ||

@@ -144,3 +144,20 @@ test('iptables: rules are added once and deleted when they expire', async (t) =>
     '*filter\n-D fsbxt-dyn -d 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT\nCOMMIT\n',
   );
 });
+
+test('a load that does not show the rules in place fails (fail closed)', async (t) => {
+  const { loadFirewall } = await import('../../src/firewall/apply.js');
+  const { planFirewall } = await import('../../src/firewall/plan.js');
+  const { sampleSpec } = await import('./helpers.js');
+  // A fake nft: succeeds and prints nothing, as an npm package named nft did.
+  const { runner } = fakeRunner();
+  await t.throwsAsync(loadFirewall(runner, planFirewall(sampleSpec(), 'nft')), {
+    message: /are not in place: nft --echo -f - \(status 0\) did not show/,
+  });
+  await t.throwsAsync(
+    loadFirewall(runner, planFirewall(sampleSpec(), 'iptables')),
+    {
+      message: /iptables -w -S fsbxa1b2c3d4-out/,
+    },
+  );
+});

@@ -16,7 +16,11 @@ test('one inet table of the run, loaded as one transaction', (t) => {
   const plan = planFirewall(sampleSpec(), 'nft');
   t.deepEqual(
     plan.setup.map((s) => s.argv),
-    [['nft', '-f', '-']],
+    [['nft', '--echo', '-f', '-']],
+  );
+  t.is(
+    plan.setup[0]!.expect,
+    'add rule inet fsbxa1b2c3d4 sandbox_out goto refuse',
   );
   t.is(plan.setup[0]!.input, ruleset);
   t.deepEqual(plan.teardown[0]!.argv, [
