@@ -65,7 +65,7 @@ test('the dry-run plan is plain data, the same for the same input', (t) => {
   t.regex(details.network!, /^\$ ip -batch -\nnetns add fsbxa1b2c3d4\n/);
   t.regex(
     details.firewall!,
-    /backend: nft\n\$ nft -f -\ntable inet fsbxa1b2c3d4 \{/,
+    /backend: nft\n\$ nft --echo -f -\ntable inet fsbxa1b2c3d4 \{/,
   );
   t.true(details.firewall!.includes('198.18.0.0/24'));
   t.regex(details.mounts!, /hide +\/home\/job\/\.ssh/);
