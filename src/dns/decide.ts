@@ -1,6 +1,6 @@
 import type { AddressGrant } from '../firewall/spec.js';
-import { nameMayBeAllowed, ruleMatches } from '../policy/match.js';
-import type { NetworkPolicy, NetworkRule } from '../policy/types.js';
+import { canonicalQueryName } from '../policy/names.js';
+import type { HostRule, NetworkPolicy } from '../policy/types.js';
 
 type Rules = Pick<NetworkPolicy, 'allow' | 'deny'>;
 
@@ -11,9 +11,49 @@ export interface Allowance {
   denyPorts: number[];
 }
 
-const nameRule = (name: string) => (rule: NetworkRule) =>
-  rule.kind === 'host' &&
-  ruleMatches({ ...rule, port: undefined }, { host: name });
+/**
+ * The policy's name rules, indexed by exact name and by wildcard parent:
+ * a lookup costs a few map reads however long the lists are. Matching is
+ * that of policy/match.ts: `*.x` covers every name strictly below x.
+ */
+export class NameRules {
+  private readonly index = {
+    allow: {
+      exact: new Map<string, HostRule[]>(),
+      below: new Map<string, HostRule[]>(),
+    },
+    deny: {
+      exact: new Map<string, HostRule[]>(),
+      below: new Map<string, HostRule[]>(),
+    },
+  };
+
+  constructor(policy: Rules) {
+    for (const list of ['allow', 'deny'] as const) {
+      for (const rule of policy[list]) {
+        if (rule.kind !== 'host') continue;
+        const map = rule.wildcard
+          ? this.index[list].below
+          : this.index[list].exact;
+        map.set(rule.host, [...(map.get(rule.host) ?? []), rule]);
+      }
+    }
+  }
+
+  /** The rules of a list that cover a canonical name, whatever their port. */
+  matching(list: 'allow' | 'deny', name: string): HostRule[] {
+    const { exact, below } = this.index[list];
+    const found = [...(exact.get(name) ?? [])];
+    for (
+      let dot = name.indexOf('.');
+      dot !== -1;
+      dot = name.indexOf('.', dot + 1)
+    ) {
+      found.push(...(below.get(name.slice(dot + 1)) ?? []));
+    }
+    return found;
+  }
+}
 
 /**
  * The ports a name's addresses open, or undefined when the name is refused
@@ -21,14 +61,16 @@ const nameRule = (name: string) => (rule: NetworkRule) =>
  * with a port closes that port.
  */
 export function allowanceFor(
-  policy: Rules,
-  name: string,
+  rules: NameRules,
+  raw: string,
 ): Allowance | undefined {
-  if (!nameMayBeAllowed(policy, name)) return undefined;
-  const allows = policy.allow.filter(nameRule(name));
-  const denied = new Set(
-    policy.deny.filter(nameRule(name)).map((rule) => rule.port!),
-  );
+  const name = canonicalQueryName(raw);
+  if (!name) return undefined;
+  const denies = rules.matching('deny', name);
+  if (denies.some((rule) => rule.port === undefined)) return undefined;
+  const allows = rules.matching('allow', name);
+  if (allows.length === 0) return undefined;
+  const denied = new Set(denies.map((rule) => rule.port!));
   if (allows.some((rule) => rule.port === undefined)) {
     return { ports: 'any', denyPorts: [...denied].sort((a, b) => a - b) };
   }
@@ -42,9 +84,11 @@ export function allowanceFor(
  * Whether a name in an answer's CNAME chain is denied outright: an allowed
  * alias must not open the addresses of a name the policy denies.
  */
-export function chainNameDenied(policy: Rules, name: string): boolean {
-  return policy.deny.some(
-    (rule) => rule.port === undefined && ruleMatches(rule, { host: name }),
+export function chainNameDenied(rules: NameRules, raw: string): boolean {
+  const name = canonicalQueryName(raw);
+  return (
+    !!name &&
+    rules.matching('deny', name).some((rule) => rule.port === undefined)
   );
 }
 

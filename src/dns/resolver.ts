@@ -8,6 +8,7 @@ import { addressesIn, chainOf, needsFollowing, ownedBy } from './answers.js';
 import {
   allowanceFor,
   chainNameDenied,
+  NameRules,
   grantsFor,
   type Allowance,
 } from './decide.js';
@@ -103,7 +104,8 @@ function reply(
  * in the firewall before the answer goes back.
  */
 export function createResolver(options: ResolverOptions): Resolver {
-  const { policy, hosts, upstream, gate, ttlFloorSec, log } = options;
+  const { hosts, upstream, gate, ttlFloorSec, log } = options;
+  const rules = new NameRules(options.policy);
   const stats: ResolverStats = {
     answered: 0,
     refused: 0,
@@ -174,7 +176,7 @@ export function createResolver(options: ResolverOptions): Resolver {
       answers.push(...(response.answers ?? []));
       chain = chainOf(name, answers);
     }
-    const denied = chain.find((n) => chainNameDenied(policy, n));
+    const denied = chain.find((n) => chainNameDenied(rules, n));
     if (denied)
       return refuse(
         query,
@@ -223,7 +225,7 @@ export function createResolver(options: ResolverOptions): Resolver {
         );
       if ((question.class ?? 'IN') !== 'IN')
         return refuse(query, name, `class ${question.class}`);
-      const allowance = allowanceFor(policy, name);
+      const allowance = allowanceFor(rules, name);
       if (!allowance) return refuse(query, name, 'not allowed by the policy');
       try {
         const limit = transport === 'udp' ? udpLimit(query) : undefined;

@@ -101,12 +101,28 @@ export function withoutCovered(entries: readonly StaticEntry[]): StaticEntry[] {
   return kept;
 }
 
-/** The policy's IP and CIDR rules as set entries, overlaps removed (pure). */
+/**
+ * The policy's IP and CIDR rules as set entries (pure). Single addresses
+ * are only made unique (they go to hash sets, where an address inside an
+ * allowed block does no harm); blocks lose those covered by another.
+ */
 export function staticEntries(policy: Pick<NetworkPolicy, 'allow' | 'deny'>): {
   allow: StaticEntry[];
   deny: StaticEntry[];
 } {
-  const pick = (rules: NetworkRule[]) =>
-    withoutCovered(rules.map(entryFor).filter((e): e is StaticEntry => !!e));
+  const pick = (rules: NetworkRule[]) => {
+    const entries = rules.map(entryFor).filter((e): e is StaticEntry => !!e);
+    const seen = new Set<string>();
+    const singles = entries.filter((e) => {
+      const key = `${e.cidr} ${e.port ?? ''}`;
+      if (e.cidr.includes('/') || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    return [
+      ...withoutCovered(entries.filter((e) => e.cidr.includes('/'))),
+      ...singles,
+    ];
+  };
   return { allow: pick(policy.allow), deny: pick(policy.deny) };
 }

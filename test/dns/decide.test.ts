@@ -4,24 +4,28 @@ import {
   allowanceFor,
   chainNameDenied,
   grantsFor,
+  NameRules,
 } from '../../src/dns/decide.js';
+import { nameMayBeAllowed } from '../../src/policy/match.js';
 import { rules } from './helpers.js';
 
-const policy = rules(
-  [
-    'gitlab.test',
-    '*.gitlab.test',
-    'registry.test:443',
-    'registry.test:5000',
-    'only.test:22',
-  ],
-  [
-    'secret.gitlab.test',
-    'api.gitlab.test:22',
-    'registry.test:5000',
-    'only.test:22',
-    'evil.cdn.test',
-  ],
+const policy = new NameRules(
+  rules(
+    [
+      'gitlab.test',
+      '*.gitlab.test',
+      'registry.test:443',
+      'registry.test:5000',
+      'only.test:22',
+    ],
+    [
+      'secret.gitlab.test',
+      'api.gitlab.test:22',
+      'registry.test:5000',
+      'only.test:22',
+      'evil.cdn.test',
+    ],
+  ),
 );
 
 test('which ports a name opens', (t) => {
@@ -110,4 +114,51 @@ test('CNAME chains are followed in order, loops cut', (t) => {
       rcode: 3,
     }),
   );
+});
+
+// x.test is left out on purpose: its only allowed port is denied, which
+// nameMayBeAllowed (any port) still counts as allowed; see only.test above.
+test('the index agrees with the policy matcher (nameMayBeAllowed)', (t) => {
+  const list = rules(
+    ['a.test', '*.b.test', '*.c.b.test', 'x.test:443', '*.p.test:80'],
+    ['bad.b.test', '*.deep.b.test', 'x.test:443'],
+  );
+  const index = new NameRules(list);
+  const names = [
+    'a.test',
+    'A.Test.',
+    'b.test',
+    'b.b.test',
+    'z.c.b.test',
+    'bad.b.test',
+    'ok.bad.b.test',
+    'deep.b.test',
+    'q.deep.b.test',
+    'y.p.test',
+    'p.test',
+    'a.test.evil',
+    'evil-a.test',
+  ];
+  for (const name of names) {
+    t.is(
+      allowanceFor(index, name) !== undefined,
+      nameMayBeAllowed(list, name),
+      name,
+    );
+  }
+});
+
+test('10,000 name rules: a lookup stays cheap', (t) => {
+  const many = rules(
+    Array.from({ length: 10_000 }, (_, i) => `*.team${i}.example.test`),
+  );
+  const started = performance.now();
+  const index = new NameRules(many);
+  for (let i = 0; i < 1_000; i++)
+    allowanceFor(index, `svc.team${i}.example.test`);
+  t.true(performance.now() - started < 500);
+  t.deepEqual(allowanceFor(index, 'api.team9999.example.test'), {
+    ports: 'any',
+    denyPorts: [],
+  });
 });

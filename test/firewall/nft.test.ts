@@ -62,14 +62,14 @@ test('DNS only to the run resolver, UDP and TCP, IPv4 and IPv6', (t) => {
   t.is(lines.filter((l) => l.includes('dport 53')).length, 2);
 });
 
-test('static entries go to interval sets: any port, or address and port', (t) => {
+test('blocks go to interval sets, single addresses to hash sets, with or without a port', (t) => {
   t.regex(
     ruleset,
     /set allow4 \{\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = \{\n\t\t\t198\.18\.0\.0\/24\n\t\t\}\n\t\}/,
   );
   t.regex(
     ruleset,
-    /set allow4p \{\n\t\ttype ipv4_addr \. inet_service\n\t\tflags interval\n\t\telements = \{\n\t\t\t198\.18\.1\.7 \. 443\n/,
+    /set host4p \{\n\t\ttype ipv4_addr \. inet_service\n\t\telements = \{\n\t\t\t198\.18\.1\.7 \. 443\n/,
   );
   t.regex(ruleset, /set allow6 \{[^}]*2001:db8::\/64/);
   t.regex(ruleset, /set deny4 \{[^}]*198\.18\.0\.66/);

@@ -48,3 +48,23 @@ test('10,000 entries are deduplicated quickly', (t) => {
   t.is(withoutCovered(entries).length, 10_000);
   t.true(performance.now() - started < 1_000);
 });
+
+test('single addresses are only deduplicated; blocks lose covered blocks', (t) => {
+  const rules = (list: string[]) =>
+    list.map((e) => parseNetworkEntry(e, 'test', source, 'allow'));
+  const { allow } = staticEntries({
+    allow: rules([
+      '198.18.0.5',
+      '198.18.0.5',
+      '198.18.0.0/24',
+      '198.18.0.0/25',
+      '198.18.0.5:443',
+    ]),
+    deny: [],
+  });
+  t.deepEqual(allow, [
+    { family: 4, cidr: '198.18.0.0/24' },
+    { family: 4, cidr: '198.18.0.5' },
+    { family: 4, cidr: '198.18.0.5', port: 443 },
+  ]);
+});

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import type { UndoStack } from '../../exec/undo.js';
-import { allowanceFor, grantsFor } from '../../dns/decide.js';
+import { allowanceFor, grantsFor, NameRules } from '../../dns/decide.js';
 import type { HostsTable, ResolvConf } from '../../dns/hostfiles.js';
 import { createResolver, type Resolver } from '../../dns/resolver.js';
 import { startDnsServer } from '../../dns/server.js';
@@ -22,8 +22,9 @@ async function openHostsEntries(
   hosts: HostsTable,
   ttlFloorSec: number,
 ): Promise<void> {
+  const rules = new NameRules(policy.network);
   const grants = [...hosts].flatMap(([name, entry]) => {
-    const allowance = allowanceFor(policy.network, name);
+    const allowance = allowanceFor(rules, name);
     if (!allowance) return [];
     const addresses = ([4, 6] as const).flatMap((family) =>
       entry[family].map((address) => ({ family, address })),
