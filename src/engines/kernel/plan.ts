@@ -60,8 +60,11 @@ export function buildKernelPlan(
   const names = kernelNames(input.runId);
   const subnet = slotSubnet(slot, options.pool);
   const backend = chooseBackend(input);
-  // IPv6 is filtered by nft always; by iptables only with ip6tables.
-  const ipv6 = backend === 'nft' || !!input.probe.facts?.['ip6tables-restore'];
+  // The sandbox gets IPv6 where the runner has it, and where it can be
+  // filtered: by nft always, by iptables only with ip6tables.
+  const facts = input.probe.facts ?? {};
+  const ipv6 =
+    facts.ipv6 !== 'off' && (backend === 'nft' || !!facts['ip6tables-restore']);
   const netns = planNetns({ names, subnet, ipv6 });
   const tools = toolPaths(input.probe);
   const poolDir = poolDirFor(input.stateDir, options);

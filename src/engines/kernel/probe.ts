@@ -57,6 +57,18 @@ async function privileges(): Promise<ProbeCheck> {
   };
 }
 
+// Docker job containers often have IPv6 switched off; then the host end of
+// the veth cannot get an IPv6 address, and the sandbox gets none at all.
+async function ipv6Enabled(): Promise<boolean> {
+  const read = (key: string) =>
+    readFile(`/proc/sys/net/ipv6/conf/${key}/disable_ipv6`, 'utf8').then(
+      (v) => v.trim() === '0',
+      () => false,
+    );
+  const [all, dflt] = await Promise.all([read('all'), read('default')]);
+  return all && dflt;
+}
+
 // Creates and removes a namespace with a random name: proves the kernel
 // and /run/netns allow it. Doctor only (deep); it leaves nothing behind.
 async function netnsCheck(ctx: Context, ip: string): Promise<ProbeCheck> {
@@ -123,6 +135,15 @@ export async function probeKernel(
           fix: FIREWALL_FIX,
         },
   );
+  const ipv6 = await ipv6Enabled();
+  facts.ipv6 = ipv6 ? 'on' : 'off';
+  checks.push({
+    name: 'ipv6',
+    ok: true,
+    detail: ipv6
+      ? 'enabled in this network namespace: the sandbox gets IPv6, filtered'
+      : 'disabled in this network namespace: the sandbox gets no IPv6 either',
+  });
   if (options.deep && facts.ip && checks.every((c) => c.ok)) {
     checks.push(await netnsCheck(ctx, facts.ip));
   }

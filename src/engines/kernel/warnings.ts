@@ -38,7 +38,7 @@ export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
     warnings.push(
       'iptables backend: rejected traffic is counted in total, not per destination; each learned address is a rule of its own, slower than nft sets with many addresses',
     );
-    if (!plan.firewall.ipv6) {
+    if (!plan.tools['ip6tables-restore']) {
       warnings.push(
         'ip6tables-restore was not found: IPv6 is switched off inside the sandbox (fails closed), so IPv6-only destinations are unreachable',
       );

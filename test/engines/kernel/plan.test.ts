@@ -155,3 +155,22 @@ test('the pool directory stays visible only when it lies outside the state root'
     .map((s) => (s as { path: string }).path);
   t.deepEqual(hidden, ['/run/flow-sandbox', '/var/lib/fsbx-pool']);
 });
+
+test('a runner without IPv6 gives the sandbox none, whatever the backend', (t) => {
+  const noV6 = probe({ ...allTools.facts, ipv6: 'off' });
+  const plan = buildKernelPlan(
+    input([], { probe: noV6 }),
+    DEFAULT_KERNEL_OPTIONS,
+    1,
+    true,
+  );
+  t.false(plan.netns.ipv6);
+  t.false(plan.netns.hostBatch.includes('fd5b'));
+  t.true(plan.netns.hostBatch.includes('addrgenmode none'));
+  t.deepEqual(plan.dns.listen, ['10.217.0.5']);
+  t.false(
+    createKernelEngine()
+      .plan(input([], { probe: noV6 }))
+      .warnings.some((w) => w.includes('ip6tables')),
+  );
+});
