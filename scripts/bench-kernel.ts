@@ -51,6 +51,12 @@ function startup(inner: Inner): string[] {
   const subjects: Subject[] = [
     { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
     {
+      name: 'none',
+      argv: cli(['--engine', 'none'], ['true']),
+      env: e,
+      cwd: inner.dir,
+    },
+    {
       name: 'srt',
       argv: cli(['--engine', 'srt'], ['true']),
       env: e,
@@ -69,6 +75,7 @@ function startup(inner: Inner): string[] {
     ...[...m].map(
       ([name, value]) => `  ${name.padEnd(12)} ${value.toFixed(1)} ms`,
     ),
+    `  kernel engine's own share (kernel - none): ${(ms('kernel') - ms('none')).toFixed(1)} ms`,
     ratioLine(
       'run --engine kernel -- true  /  run --engine srt -- true',
       ms('kernel') / ms('srt'),
@@ -173,6 +180,8 @@ function lookups(inner: Inner): string[] {
       '--force-sandbox',
       '--engine',
       'kernel',
+      '--allow',
+      'gitlab.test',
       '--',
       'sh',
       '-c',

@@ -66,7 +66,10 @@ function udpLimit(query: Query): number {
   return opt ? Math.min(Math.max(opt.udpPayloadSize, 512), 4096) : 512;
 }
 
-/** Encodes a reply; over UDP, one too large for the client is sent truncated so it retries over TCP. */
+/**
+ * Encodes a reply. Over UDP, one too large for the client goes out
+ * truncated, so that the client asks again over TCP.
+ */
 function reply(
   query: Query,
   rcode: number,

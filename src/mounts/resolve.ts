@@ -115,7 +115,10 @@ async function socketSteps(
   return steps;
 }
 
-/** The concrete view: the planned steps (with the daemon sockets under /run), and the other sockets to hide, best effort. */
+/**
+ * The concrete view: the planned steps (with the daemon sockets under
+ * /run), and the other sockets to hide, best effort.
+ */
 export interface ResolvedMounts {
   view: ResolvedStep[];
   sockets: ResolvedStep[];

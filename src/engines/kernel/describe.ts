@@ -7,9 +7,32 @@ function stepLine(step: MountStep): string {
       return `proc       /proc  (${step.why})`;
     case 'file':
       return `file       ${step.target} <- ${step.source}  (${step.why})`;
-    default:
-      return `${step.kind.padEnd(10)} ${step.path}  (${step.why}${'optional' in step && step.optional ? '; skipped if missing' : ''})`;
+    default: {
+      const optional = step.optional ? '; skipped if missing' : '';
+      return `${step.kind.padEnd(10)} ${step.path}  (${step.why}${optional})`;
+    }
   }
+}
+
+const bracket = (a: string) => (a.includes(':') ? `[${a}]` : a);
+
+function objects({ netns, firewall }: KernelPlan): string {
+  const rules =
+    firewall.backend === 'nft'
+      ? `nft table inet ${firewall.table}`
+      : `iptables chains ${firewall.chain}-*`;
+  return `network namespace ${netns.netns}, veth ${netns.hostIf} (runner) / ${netns.sandboxIf} (sandbox), ${rules}`;
+}
+
+function addresses({ netns, addresses: slot }: KernelPlan): string {
+  const { v4, v6 } = netns.subnet;
+  const six = netns.ipv6
+    ? `, ${v6.host} / ${v6.sandbox}`
+    : ', no IPv6 in the sandbox';
+  const example = slot.example
+    ? ` - an example: a run claims a free slot of ${slot.pool.v4} and ${slot.pool.v6}`
+    : '';
+  return `${v4.host} (runner) / ${v4.sandbox} (sandbox)${six}${example}`;
 }
 
 function commands(steps: Array<{ argv: string[]; input?: string }>): string {
@@ -27,6 +50,7 @@ function commands(steps: Array<{ argv: string[]; input?: string }>): string {
  */
 export function describeKernelPlan(plan: KernelPlan): Record<string, unknown> {
   const { netns, firewall, dns, mounts, state } = plan;
+  // The init script is long: the launch line names it, its own entry shows it.
   const script = plan.command.argv.indexOf(mounts.initScript);
   const launch = plan.command.argv.map((arg, i) =>
     i === script
@@ -36,14 +60,19 @@ export function describeKernelPlan(plan: KernelPlan): Record<string, unknown> {
         : JSON.stringify(arg),
   );
   return {
-    objects: `network namespace ${netns.netns}, veth ${netns.hostIf} (runner) / ${netns.sandboxIf} (sandbox), ${firewall.backend === 'nft' ? `nft table inet ${firewall.table}` : `iptables chains ${firewall.chain}-*`}`,
-    addresses: `${netns.subnet.v4.host} (runner) / ${netns.subnet.v4.sandbox} (sandbox)${netns.ipv6 ? `, ${netns.subnet.v6.host} / ${netns.subnet.v6.sandbox}` : ', no IPv6 in the sandbox'}${plan.addresses.example ? ` - an example: a run claims a free slot of ${plan.addresses.pool.v4} and ${plan.addresses.pool.v6}` : ''}`,
+    objects: objects(plan),
+    addresses: addresses(plan),
     network: commands([
       { argv: netns.argv.host, input: netns.hostBatch },
       { argv: netns.argv.sandbox, input: netns.sandboxBatch },
     ]),
     firewall: `backend: ${firewall.backend}\n${commands(firewall.setup)}`,
-    dns: `resolver on ${dns.listen.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${dns.port}, UDP and TCP; upstream: ${dns.upstream}; hosts file first: ${dns.hostsFile}; learned addresses stay open max(TTL, ${dns.ttlFloorSec} s); names no allow rule matches are refused and never looked up`,
+    dns: [
+      `resolver on ${dns.listen.map(bracket).join(', ')} port ${dns.port}, UDP and TCP`,
+      `upstream: ${dns.upstream}; hosts file first: ${dns.hostsFile}`,
+      `learned addresses stay open max(TTL, ${dns.ttlFloorSec} s)`,
+      'names no allow rule matches are refused and never looked up',
+    ].join('\n'),
     mounts: [
       'every mount still writable becomes read-only, then:',
       ...mounts.steps.map(stepLine),
