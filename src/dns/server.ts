@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Logger } from '../log/logger.js';
+import { frame, takeFrames } from './framing.js';
 import type { Resolver } from './resolver.js';
 
 /** A running resolver: its bound addresses and how to stop it. */
@@ -44,28 +45,21 @@ function udpListener(
   });
 }
 
-// DNS over TCP: each message is preceded by its length in two bytes.
+// Messages on one connection are answered in order.
 function serveConnection(socket: net.Socket, resolver: Resolver): void {
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   let queue = Promise.resolve();
   socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    while (
-      buffered.length >= 2 &&
-      buffered.length >= 2 + buffered.readUInt16BE(0)
-    ) {
-      const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-      buffered = buffered.subarray(2 + message.length);
+    const { messages, rest } = takeFrames(Buffer.concat([buffered, chunk]));
+    buffered = rest;
+    for (const message of messages) {
       queue = queue.then(async () => {
         const answer = await resolver
           .handle(message, 'tcp')
           .catch(() => undefined);
-        if (!answer || socket.destroyed) return;
-        const length = Buffer.alloc(2);
-        length.writeUInt16BE(answer.length);
-        socket.write(Buffer.concat([length, answer]));
+        if (answer && !socket.destroyed) socket.write(frame(answer));
       });
     }
   });

@@ -4,6 +4,7 @@ import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import ipaddr from 'ipaddr.js';
 import { SandboxError } from '../errors.js';
+import { frame, takeFrames } from './framing.js';
 
 /** One upstream DNS server (the runner's, from its resolv.conf). */
 export interface UpstreamServer {
@@ -117,7 +118,7 @@ function overTcp({
 }: Exchange): Promise<DnsResponse> {
   return new Promise<DnsResponse>((resolve, reject) => {
     const socket = net.connect({ host: server.address, port: server.port });
-    let data = Buffer.alloc(0);
+    let data: Buffer = Buffer.alloc(0);
     socket.setTimeout(timeoutMs, () =>
       socket.destroy(
         new Error(
@@ -126,19 +127,14 @@ function overTcp({
       ),
     );
     socket.on('error', reject);
-    socket.on('connect', () => {
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(query.wire.length);
-      socket.write(Buffer.concat([length, query.wire]));
-    });
+    socket.on('connect', () => socket.write(frame(query.wire)));
     socket.on('data', (chunk) => {
       data = Buffer.concat([data, chunk]);
-      if (data.length < 2 || data.length < 2 + data.readUInt16BE(0)) return;
+      const [message] = takeFrames(data).messages;
+      if (!message) return;
       socket.destroy();
       try {
-        const response = dnsPacket.decode(
-          data.subarray(2, 2 + data.readUInt16BE(0)),
-        );
+        const response = dnsPacket.decode(message);
         if (matches(response, query.id, name, type)) resolve(response);
         else reject(new Error(`mismatched answer from ${server.address}`));
       } catch (error) {
