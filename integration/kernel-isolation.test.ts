@@ -53,6 +53,15 @@ for (const firewall of ['nft', 'iptables'] as const) {
       ],
       ['noNewPrivs', 'grep -q "^NoNewPrivs:.1" /proc/self/status'],
       [
+        'noBlockDevices',
+        'test -z "$(find /dev -type b)" && test ! -e /dev/kmsg && test ! -e /dev/loop0',
+      ],
+      [
+        'devNull',
+        'echo x > /dev/null && head -c 8 /dev/urandom | wc -c | grep -q 8',
+      ],
+      ['pty', 'test -c /dev/ptmx && test -d /dev/pts'],
+      [
         'signalsNotIgnored',
         'grep -q "^SigIgn:.0000000000000000" /proc/self/status',
       ],
@@ -71,7 +80,10 @@ for (const firewall of ['nft', 'iptables'] as const) {
     });
     const r = parseChecks(result.stdout);
     const ok = (name: string) =>
-      t.true(r[name]?.ok, `${name}: ${JSON.stringify(r[name])}`);
+      t.true(
+        r[name]?.ok,
+        `${name}: ${JSON.stringify(r[name])} in ${result.stdout}`,
+      );
     const fails = (name: string) =>
       t.false(r[name]?.ok ?? true, `${name} should have failed`);
     t.is(result.exitCode, 0, result.stderr);
@@ -82,6 +94,9 @@ for (const firewall of ['nft', 'iptables'] as const) {
     ok('noCaps');
     ok('noNewPrivs');
     ok('signalsNotIgnored');
+    ok('noBlockDevices');
+    ok('devNull');
+    ok('pty');
     ok('writeCwd');
     ok('writeTmp');
     ok('module');

@@ -10,7 +10,8 @@ export interface FstabEntry {
 
 /** A planned step with what was found on disk at run time. */
 export type ResolvedStep =
-  | Exclude<MountStep, { kind: 'hide' }>
+  | Exclude<MountStep, { kind: 'hide' | 'dev' }>
+  | { kind: 'dev'; staging: string; why: string; nodes: string[]; pts: boolean }
   | {
       kind: 'hide';
       path: string;
@@ -24,6 +25,31 @@ const HIDE_DIR = 'ro,nosuid,nodev,noexec,size=4k,mode=0700';
 /** The fstab lines of one step (pure). */
 export function stepEntries(step: ResolvedStep): FstabEntry[] {
   switch (step.kind) {
+    case 'dev':
+      return [
+        ...step.nodes.map((node) => ({
+          source: `/dev/${node}`,
+          target: `${step.staging}/${node}`,
+          type: 'none',
+          options: 'bind',
+        })),
+        ...(step.pts
+          ? [
+              {
+                source: '/dev/pts',
+                target: `${step.staging}/pts`,
+                type: 'none',
+                options: 'rbind',
+              },
+            ]
+          : []),
+        {
+          source: step.staging,
+          target: '/dev',
+          type: 'none',
+          options: 'rbind',
+        },
+      ];
     case 'proc':
       // The source name only labels the mount; "proc" would make
       // `mount --all` think the old /proc is this one and skip it.

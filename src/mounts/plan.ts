@@ -13,7 +13,9 @@ export type MountStep =
   | { kind: 'hide'; path: string; why: string; optional: boolean }
   | { kind: 'file'; source: string; target: string; why: string }
   | { kind: 'proc'; why: string }
-  | { kind: 'tmpfs'; path: string; why: string; optional: boolean };
+  | { kind: 'tmpfs'; path: string; why: string; optional: boolean }
+  /** A minimal /dev, built in `staging` (state directory) and moved over /dev. */
+  | { kind: 'dev'; staging: string; why: string };
 
 /** A directory searched for sockets when the run starts. */
 export interface SocketRoot {
@@ -71,8 +73,9 @@ export function planMounts(options: {
   home: string;
   stateDirs: string[];
   resolvConf: { source: string; target: string };
+  devStaging: string;
 }): MountPlan {
-  const { policy, cwd, home, stateDirs, resolvConf } = options;
+  const { policy, cwd, home, stateDirs, resolvConf, devStaging } = options;
   const fs = policy.filesystem;
   const writable = [...fs.allowWrite]
     .sort((a, b) => depth(a.path) - depth(b.path))
@@ -113,6 +116,11 @@ export function planMounts(options: {
     })),
   ];
   const proc: MountStep[] = [
+    {
+      kind: 'dev',
+      staging: devStaging,
+      why: 'device nodes: null, zero, random, tty and the like only',
+    },
     { kind: 'proc', why: 'a fresh /proc for the new PID namespace' },
     ...PROC_READ_ONLY.map((p) => ({
       kind: 'read-only' as const,

@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
+import { DEV_NODES } from './dev.js';
 import type { ResolvedStep } from './fstab.js';
 import type { MountPlan, MountStep, SocketPlan, SocketRoot } from './plan.js';
 
@@ -16,8 +17,21 @@ async function exists(p: string) {
   );
 }
 
+async function resolveDev(
+  step: Extract<MountStep, { kind: 'dev' }>,
+): Promise<ResolvedStep> {
+  const found = await Promise.all(
+    DEV_NODES.map(async (node) =>
+      (await exists(`/dev/${node}`))?.isCharacterDevice() ? node : undefined,
+    ),
+  );
+  const pts = (await exists('/dev/pts'))?.isDirectory() ?? false;
+  return { ...step, nodes: found.filter((n): n is string => !!n), pts };
+}
+
 async function resolveStep(step: MountStep): Promise<ResolvedStep | undefined> {
   if (step.kind === 'proc') return step;
+  if (step.kind === 'dev') return resolveDev(step);
   if (step.kind === 'file') {
     // Mounting onto a symlink mounts onto its target; a dangling one cannot be mounted over.
     const target = await realpath(step.target).catch(() => undefined);

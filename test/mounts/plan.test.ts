@@ -18,6 +18,7 @@ const plan = planMounts({
     source: '/run/flow-sandbox/r1/resolv.conf',
     target: '/etc/resolv.conf',
   },
+  devStaging: '/run/flow-sandbox/r1/dev',
 });
 const where = (kind: string, p: string) =>
   plan.steps.findIndex((s) => s.kind === kind && 'path' in s && s.path === p);
@@ -63,6 +64,7 @@ test('git hooks are protected; git config too unless allowed', (t) => {
     home: base.home,
     stateDirs: [],
     resolvConf: { source: '/s', target: '/etc/resolv.conf' },
+    devStaging: '/s/dev',
   });
   t.true(
     strict.steps.some(
@@ -73,8 +75,13 @@ test('git hooks are protected; git config too unless allowed', (t) => {
   );
 });
 
-test('a fresh /proc with kernel settings read-only', (t) => {
-  t.is(plan.steps[0]!.kind, 'proc');
+test('a minimal /dev, then a fresh /proc with kernel settings read-only', (t) => {
+  t.deepEqual(plan.steps[0], {
+    kind: 'dev',
+    staging: '/run/flow-sandbox/r1/dev',
+    why: 'device nodes: null, zero, random, tty and the like only',
+  });
+  t.is(plan.steps[1]!.kind, 'proc');
   t.true(where('read-only', '/proc/sys') > 0);
   t.true(where('read-only', '/proc/sysrq-trigger') > 0);
   t.true(where('hide', '/proc/kcore') > 0);
@@ -90,6 +97,24 @@ test('the Docker socket stays reachable, other sockets are looked for', (t) => {
 });
 
 test('fstab text: binds, remounts, tmpfs and /dev/null masks, escaped paths', (t) => {
+  t.deepEqual(
+    renderFstab(
+      stepEntries({
+        kind: 'dev',
+        staging: '/s/dev',
+        why: '',
+        nodes: ['null', 'tty'],
+        pts: true,
+      }),
+    ).split('\n'),
+    [
+      '/dev/null /s/dev/null none bind 0 0',
+      '/dev/tty /s/dev/tty none bind 0 0',
+      '/dev/pts /s/dev/pts none rbind 0 0',
+      '/s/dev /dev none rbind 0 0',
+      '',
+    ],
+  );
   const steps: ResolvedStep[] = [
     { kind: 'proc', why: '' },
     { kind: 'writable', path: '/builds/my project', why: '', optional: true },

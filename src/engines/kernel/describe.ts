@@ -7,6 +7,8 @@ function stepLine(step: MountStep): string {
       return `proc       /proc  (${step.why})`;
     case 'file':
       return `file       ${step.target} <- ${step.source}  (${step.why})`;
+    case 'dev':
+      return `dev        /dev <- ${step.staging}  (${step.why})`;
     default: {
       const optional = step.optional ? '; skipped if missing' : '';
       return `${step.kind.padEnd(10)} ${step.path}  (${step.why}${optional})`;

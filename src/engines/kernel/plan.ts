@@ -76,6 +76,7 @@ export function buildKernelPlan(
     home: input.command.env.HOME ?? '/root',
     stateDirs: stateDirsToHide(input.stateDir, poolDir),
     resolvConf: { source: sandboxResolvConf, target: '/etc/resolv.conf' },
+    devStaging: path.join(input.stateDir, 'dev'),
   });
   const firewall = planFirewall(
     { names, subnet, ipv6, ...staticEntries(input.policy.network) },

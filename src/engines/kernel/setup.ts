@@ -13,6 +13,7 @@ import {
 } from '../../dns/hostfiles.js';
 import { renderFstab, stepEntries } from '../../mounts/fstab.js';
 import { SOCKETS_TAB, VIEW_FSTAB } from '../../mounts/launch.js';
+import { prepareDevStaging } from '../../mounts/dev.js';
 import { resolveMounts } from '../../mounts/resolve.js';
 import { createNetns, removeNetns } from '../../netns/apply.js';
 import type { KernelOptions } from './options.js';
@@ -57,6 +58,9 @@ async function prepareView(
   const { mounts, dns } = plan;
   await mkdir(mounts.fstabDir, { recursive: true, mode: 0o700 });
   const { view, sockets } = await resolveMounts(mounts);
+  for (const step of view) {
+    if (step.kind === 'dev') await prepareDevStaging(step.staging, step.nodes);
+  }
   const write = (file: string, text: string, mode = 0o600) =>
     writeFile(file, text, { mode });
   await Promise.all([
@@ -124,7 +128,11 @@ export async function buildSandbox(options: {
   extra: Record<string, () => Promise<unknown>>;
 }): Promise<Record<string, number>> {
   const { exec, plan, resolv, undo, record, extra } = options;
-  const files = [plan.dns.sandboxResolvConf, plan.mounts.fstabDir];
+  const files = [
+    plan.dns.sandboxResolvConf,
+    plan.mounts.fstabDir,
+    ...plan.mounts.steps.flatMap((s) => (s.kind === 'dev' ? [s.staging] : [])),
+  ];
   const objects: RecordedObject[] = [
     { kind: 'netns', name: plan.netns.netns },
     { kind: 'link', name: plan.netns.hostIf },
