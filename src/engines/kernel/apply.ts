@@ -6,6 +6,7 @@ import {
   SandboxError,
 } from '../../errors.js';
 import { runChild } from '../../exec/child.js';
+import type { CommandRunner } from '../../exec/runner.js';
 import { UndoStack } from '../../exec/undo.js';
 import type {
   ApplyControls,
@@ -18,7 +19,6 @@ import { Aborted, establish, type Established } from './establish.js';
 import type { KernelOptions } from './options.js';
 import { blockedReport } from './report.js';
 import { toolPaths, withToolPaths } from './tools.js';
-import type { CommandRunner } from '../../exec/runner.js';
 
 /** What an aborted run returns: 128 + the signal's number, as a shell would. */
 function abortStatus(controls: ApplyControls): number {
@@ -60,6 +60,24 @@ function runInside(
 }
 
 /**
+ * A setup failure: nothing of the job ran, so the run flow may try the
+ * next engine. Errors from the command's own phase are not wrapped.
+ */
+function unavailable(error: unknown): SandboxError {
+  if (error instanceof SandboxError && error.code === 'ENGINE_UNAVAILABLE') {
+    return error;
+  }
+  return new SandboxError(
+    'ENGINE_UNAVAILABLE',
+    `the kernel sandbox could not be set up: ${describeError(error)}`,
+    {
+      cause: error,
+      context: error instanceof SandboxError ? error.context : {},
+    },
+  );
+}
+
+/**
  * Sets up the run's namespaces, firewall and resolver, runs the command,
  * and tears everything down again, whatever happens.
  */
@@ -73,22 +91,19 @@ export async function applyKernel(
   const exec = withToolPaths(ctx.exec, toolPaths(input.probe));
   const undo = new UndoStack();
   try {
-    const sandbox = await establish({
-      ctx,
-      exec,
-      input,
-      kernel,
-      controls,
-      undo,
-    });
+    let sandbox: Established;
+    try {
+      sandbox = await establish({ ctx, exec, input, kernel, controls, undo });
+    } catch (error) {
+      if (error instanceof Aborted) return { exitCode: abortStatus(controls) };
+      throw unavailable(error);
+    }
+    const blocked = () => blockedReport(exec, sandbox.plan, sandbox.resolver);
     if (
       hooks.beforeCommand &&
       !(await hooks.beforeCommand(runInside(exec, sandbox, input)))
     ) {
-      return {
-        exitCode: EXIT_SANDBOX_FAILURE,
-        blocked: await blockedReport(exec, sandbox.plan, sandbox.resolver),
-      };
+      return { exitCode: EXIT_SANDBOX_FAILURE, blocked: await blocked() };
     }
     const [file, ...args] = sandbox.plan.command.argv;
     const child = await runChild(
@@ -100,30 +115,20 @@ export async function applyKernel(
         readyPipe: true,
       },
       controls,
-    );
+    ).catch((error: unknown) => {
+      throw unavailable(error);
+    });
     if (!child.ready && !controls.abort.aborted) {
-      throw new SandboxError(
-        'ENGINE_UNAVAILABLE',
-        `the sandbox's filesystem view could not be set up (launcher status ${child.status}; see the mount errors above); the command did not run`,
+      throw unavailable(
+        new Error(
+          `the sandbox's filesystem view could not be set up (launcher status ${child.status}; see the mount errors above); the command did not run`,
+        ),
       );
     }
     return {
       exitCode: controls.abort.aborted ? abortStatus(controls) : child.status,
-      blocked: await blockedReport(exec, sandbox.plan, sandbox.resolver),
+      blocked: await blocked(),
     };
-  } catch (error) {
-    if (error instanceof Aborted) return { exitCode: abortStatus(controls) };
-    // Nothing of the command ran: the run flow may try the next engine.
-    if (error instanceof SandboxError && error.code === 'ENGINE_UNAVAILABLE')
-      throw error;
-    throw new SandboxError(
-      'ENGINE_UNAVAILABLE',
-      `the kernel sandbox could not be set up: ${describeError(error)}`,
-      {
-        cause: error,
-        context: error instanceof SandboxError ? error.context : {},
-      },
-    );
   } finally {
     // The command's status (or the setup error) stands; what could not be
     // removed is logged and stays in the state record for the cleanup.
