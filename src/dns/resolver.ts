@@ -56,6 +56,7 @@ type Sections = Pick<dnsPacket.Packet, 'answers' | 'authorities'>;
 
 const HOSTS_TTL = 60;
 const MAX_REFUSED_NAMES = 1_000;
+const MAX_LOGGED_REFUSALS = 20;
 const TYPES = { 4: 'A', 6: 'AAAA' } as const;
 
 const rcodeOf = (packet: dnsPacket.Packet) => (packet.flags ?? 0) & 0xf;
@@ -109,6 +110,7 @@ function reply(
 export function createResolver(options: ResolverOptions): Resolver {
   const { hosts, upstream, gate, ttlFloorSec, log } = options;
   const rules = new NameRules(options.policy);
+  let logged = 0;
   const stats: ResolverStats = {
     answered: 0,
     refused: 0,
@@ -125,7 +127,17 @@ export function createResolver(options: ResolverOptions): Resolver {
     ) {
       stats.refusedNames[name] = (seen ?? 0) + 1;
     }
-    if (seen === undefined) log.warn('DNS query refused', { name, why });
+    // A flood of made-up names (data hidden in labels) must not flood the
+    // job log: the first names are logged, all are counted.
+    if (seen === undefined && logged < MAX_LOGGED_REFUSALS) {
+      logged++;
+      log.warn('DNS query refused', { name, why });
+      if (logged === MAX_LOGGED_REFUSALS) {
+        log.warn(
+          'more names are being refused; they are counted in the report, not logged',
+        );
+      }
+    }
     return reply(query, RCODE.REFUSED, {});
   };
 

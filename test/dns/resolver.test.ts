@@ -224,3 +224,17 @@ test('malformed or unusual queries get no answer, FORMERR or NOTIMP', async (t) 
     RCODE.NOTIMP,
   );
 });
+
+test('a flood of refused names is counted, and only the first are logged', async (t) => {
+  const { ask, resolver, log } = setup(
+    async () => t.fail('asked upstream') as never,
+  );
+  for (let i = 0; i < 50; i++) await ask(query(`chunk${i}.attacker.test`));
+  t.is(resolver.stats().refused, 50);
+  t.is(Object.keys(resolver.stats().refusedNames).length, 50);
+  t.is(log.lines.filter((l) => l.includes('DNS query refused')).length, 20);
+  t.is(
+    log.lines.filter((l) => l.includes('more names are being refused')).length,
+    1,
+  );
+});
