@@ -132,7 +132,10 @@ export async function removeEngineLeftovers(
   for (const f of files) {
     await rm(path.join(net.paths.tmp, f), { recursive: true, force: true });
   }
-  const states = now.state.filter((d) => !before.state.includes(d));
+  // kernel-pool is the address pool runs share, not one run's state.
+  const states = now.state.filter(
+    (d) => !before.state.includes(d) && d !== 'kernel-pool',
+  );
   for (const d of states) {
     await rm(path.join(stateDirOf(net), d), { recursive: true, force: true });
   }

@@ -41,8 +41,18 @@ export function protectedPaths(options: {
       at(name, 'editor and agent settings'),
     ),
     at('.git/hooks', 'git hooks run code outside the sandbox later'),
-    ...(allowGitConfig
-      ? []
-      : [at('.git/config', 'git configuration is not allowed by the policy')]),
+    at(
+      '.git/modules',
+      "submodules' hooks and configuration run code outside the sandbox later",
+    ),
+    // Readable either way (allow_git_config means readable); never
+    // writable: core.hooksPath or core.fsmonitor written here would run
+    // code outside the sandbox at the runner's next git command.
+    at(
+      '.git/config',
+      allowGitConfig
+        ? 'readable, not writable: a written core.hooksPath or core.fsmonitor runs code outside the sandbox'
+        : 'git configuration is not allowed by the policy',
+    ),
   ];
 }

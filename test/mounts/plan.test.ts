@@ -42,12 +42,12 @@ test('~/.ssh and the state directory are hidden, after every writable bind', (t)
   );
 });
 
-test('git hooks are protected; git config too unless allowed', (t) => {
+test('git hooks, submodules and git config are read-only (readable, never writable)', (t) => {
   t.true(where('read-only', '/builds/group/project/.git/hooks') >= 0);
-  t.is(
-    where('read-only', '/builds/group/project/.git/config'),
-    -1,
-    'git config allowed by default',
+  t.true(where('read-only', '/builds/group/project/.git/modules') >= 0);
+  t.true(
+    where('read-only', '/builds/group/project/.git/config') >= 0,
+    'git config readable by default, but not writable',
   );
   const strict = planMounts({
     policy: {
