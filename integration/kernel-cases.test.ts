@@ -21,13 +21,22 @@ import { rootSkipReason } from './skip.js';
  * table could race with another run's rules going into it.
  */
 function emptyBaseTables(difference: string): boolean {
-  const match = /^runner ip6?tables: "" -> "(.*)"$/.exec(difference);
+  const match = /^runner (ip6?tables|nft): "" -> "(.*)"$/.exec(difference);
   if (!match) return false;
-  return match[1]!
+  // The same tables, as iptables-save and as nft list them.
+  const empty = [
+    /^\*(filter|nat)$/,
+    /^:[A-Z]+ ACCEPT \[\*\]$/,
+    /^COMMIT$/,
+    /^table ip6? (filter|nat) \{$/,
+    /^chain [A-Z]+ \{$/,
+    /^type (filter|nat) hook \w+ priority \w+; policy accept;$/,
+    /^\}?$/,
+  ];
+  return match[2]!
     .split('\\n')
-    .every((line) =>
-      /^(\*(filter|nat)|:[A-Z]+ ACCEPT \[\*\]|COMMIT)$/.test(line),
-    );
+    .map((line) => line.replaceAll('\\t', '').trim())
+    .every((line) => empty.some((re) => re.test(line)));
 }
 
 const skip =
