@@ -42,7 +42,7 @@ done </proc/self/mountinfo >"$fstabs/${READ_ONLY_FSTAB}"
 exec 5<"$fstabs/${SOCKETS_TAB}"
 "$mount" -o remount,bind,ro /
 "$mount" --all --fstab "$fstabs"
-"$mount" --all --fstab /dev/fd/5 2>/dev/null || :
+if [ -s /dev/fd/5 ]; then "$mount" --all --fstab /dev/fd/5 2>/dev/null || :; fi
 exec 5<&-
 cd "$cwd"
 { echo ready >&3; } 2>/dev/null || :

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
 import {
@@ -64,7 +64,7 @@ export async function claimSlot(options: {
       claimedAt: new Date().toISOString(),
     });
     try {
-      await writeFile(file, `${body}\n`, { flag: 'wx', mode: 0o600 });
+      await writeLease(poolDir, file, `${body}\n`);
       return { subnet, file };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
@@ -79,6 +79,27 @@ export async function claimSlot(options: {
     'APPLY_FAILED',
     `no free subnet in the kernel engine's address pool (${pool.v4}, ${size} slots, ${taken.size} leased); run \`flow-sandbox cleanup\` to remove leases of runs that were killed`,
   );
+}
+
+// The last run to finish removes the empty pool directory; one that just
+// did so between this run's mkdir and its write costs a second mkdir.
+async function writeLease(
+  poolDir: string,
+  file: string,
+  body: string,
+): Promise<void> {
+  try {
+    await writeFile(file, body, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(poolDir, { recursive: true, mode: 0o700 });
+    await writeFile(file, body, { flag: 'wx', mode: 0o600 });
+  }
+}
+
+/** Removes the pool directory once no run uses it; in use, it stays. */
+export async function removeEmptyPool(poolDir: string): Promise<void> {
+  await rmdir(poolDir).catch(() => undefined);
 }
 
 /** Gives a slot back; a missing lease file is not an error. */

@@ -1,4 +1,5 @@
 import { mkdir, rmdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxError } from '../errors.js';
 
@@ -23,7 +24,13 @@ export async function withLock<T>(
       await mkdir(lockDir, { mode: 0o700 });
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // The directory holding the lock was removed by the last run out.
+      if (code === 'ENOENT') {
+        await mkdir(path.dirname(lockDir), { recursive: true, mode: 0o700 });
+        continue;
+      }
+      if (code !== 'EEXIST') throw error;
     }
     const age = await stat(lockDir).then(
       (s) => Date.now() - s.mtimeMs,

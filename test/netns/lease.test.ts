@@ -54,3 +54,42 @@ test('slots the runner already routes are skipped', async (t) => {
     await rm(poolDir, { recursive: true, force: true });
   }
 });
+
+test('the last run removes the empty pool; the next one makes it again', async (t) => {
+  const { removeEmptyPool } = await import('../../src/netns/lease.js');
+  const { withLock } = await import('../../src/netns/lock.js');
+  const base = await mkdtemp(path.join(os.tmpdir(), 'fsbx-lease-'));
+  const poolDir = path.join(base, 'pool');
+  try {
+    const one = await claimSlot({
+      poolDir,
+      pool: tinyPool,
+      runId: 'a',
+      routes: [],
+    });
+    const two = await claimSlot({
+      poolDir,
+      pool: tinyPool,
+      runId: 'b',
+      routes: [],
+    });
+    await releaseSlot(one);
+    await removeEmptyPool(poolDir);
+    t.deepEqual(
+      await readdir(poolDir),
+      [`${two.subnet.slot}.lease`],
+      'kept while in use',
+    );
+    await releaseSlot(two);
+    await removeEmptyPool(poolDir);
+    t.deepEqual(await readdir(base), []);
+    t.is(
+      await withLock(path.join(poolDir, 'x.lock'), async () => 'locked'),
+      'locked',
+    );
+    await claimSlot({ poolDir, pool: tinyPool, runId: 'c', routes: [] });
+    t.is((await readdir(poolDir)).length, 1);
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});

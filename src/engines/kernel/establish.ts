@@ -4,7 +4,7 @@ import type { Resolver } from '../../dns/resolver.js';
 import type { CommandRunner } from '../../exec/runner.js';
 import type { UndoStack } from '../../exec/undo.js';
 import { enableForwarding, restoreForwarding } from '../../netns/forwarding.js';
-import { claimSlot, releaseSlot } from '../../netns/lease.js';
+import { claimSlot, releaseSlot, removeEmptyPool } from '../../netns/lease.js';
 import { readRoutes } from '../../netns/routes.js';
 import type { ApplyControls, PlanInput } from '../types.js';
 import { poolDirFor, type KernelOptions } from './options.js';
@@ -72,6 +72,7 @@ export async function establish(options: {
     async () => {
       await releaseSlot(lease);
       await restoreForwarding({ poolDir, ipv6 });
+      await removeEmptyPool(poolDir);
     },
   );
 
