@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Runs inside a job container (bind-mounted read-only) and checks one case.
+# Prints `@@ result ID VERDICT DETAIL` lines on stdout for the host's table;
+# everything else is evidence for the log. VERDICT is PASS, FAIL or SKIP.
+#
+# Usage: in-container.sh suite | unprivileged | auto-kernel | auto-srt
+#        | socket ENGINE | leaks ID
+set -uo pipefail
+
+FSBX_HOME=/opt/flow-sandbox
+WORK=/builds/project
+SOCKET=/var/run/docker.sock
+mkdir -p "$WORK" && cd "$WORK" || exit 1
+
+result() { printf '@@ result %s %s %s\n' "$1" "$2" "$3"; }
+section() { printf '\n==== %s\n' "$*"; }
+
+# The CLI lands on main during the session; until then nothing can run.
+have_cli() { [ -f "$FSBX_HOME/dist/src/cli/main.js" ]; }
+
+# The engine a dry run would use, from its JSON plan on stdout. The field
+# may be a name or an object with one; the first `engine` found wins.
+plan_engine() {
+  node -e '
+    let j; try { j = JSON.parse(require("fs").readFileSync(0, "utf8")); }
+    catch { process.stdout.write("unparsable"); process.exit(0); }
+    const find = (v) => {
+      if (!v || typeof v !== "object") return undefined;
+      if ("engine" in v) {
+        const e = v.engine;
+        if (typeof e === "string") return e;
+        if (e && typeof e === "object") return e.name ?? e.engine ?? e.id;
+      }
+      for (const x of Object.values(v)) { const r = find(x); if (r) return r; }
+    };
+    process.stdout.write(String(find(j) ?? "none-found"));'
+}
+
+# Runs flow-sandbox, keeping stdout, stderr and the exit status apart.
+# Sets RC; the outputs are in /tmp/fsbx-out and /tmp/fsbx-err.
+fsbx() {
+  section "flow-sandbox $*"
+  flow-sandbox "$@" >/tmp/fsbx-out 2>/tmp/fsbx-err
+  RC=$?
+  echo "exit $RC"
+  echo "-- stdout"; tail -n 40 /tmp/fsbx-out
+  echo "-- stderr"; tail -n 40 /tmp/fsbx-err
+}
+
+# Kernel objects and helper processes left in this container after a case.
+# With --network none the container starts with only `lo`, no netns, no
+# tables: anything else was made by the case and not removed.
+leaks() {
+  local id=$1 found=()
+  section "leftovers after $id"
+  local netns links tables rules procs
+  netns=$(ip netns list 2>/dev/null)
+  links=$(ip -o link show | awk -F': ' '$2 != "lo" {print $2}')
+  tables=$(nft list tables 2>/dev/null)
+  rules=$(iptables-save 2>/dev/null | grep -E '^-A' ; ip6tables-save 2>/dev/null | grep -E '^-A')
+  # Listed to a file first so that no subshell of ours shows up in it.
+  ps -eo pid=,comm= >/tmp/fsbx-ps
+  procs=$(awk -v me=$$ '$1 != 1 && $1 != me && $2 != "ps"' /tmp/fsbx-ps)
+  [ -n "$netns" ] && found+=("netns: $(echo $netns)")
+  [ -n "$links" ] && found+=("links: $(echo $links)")
+  [ -n "$tables" ] && found+=("nft: $(echo $tables)")
+  [ -n "$rules" ] && found+=("iptables rules: $(echo "$rules" | wc -l)")
+  [ -n "$procs" ] && found+=("processes: $(echo $procs)")
+  echo "netns: ${netns:-none}"; echo "links: ${links:-none}"
+  echo "nft: ${tables:-none}"; echo "iptables rules: ${rules:-none}"
+  echo "processes: ${procs:-none}"
+  if [ ${#found[@]} -eq 0 ]; then
+    result "$id" PASS "no netns, links, nft tables, iptables rules or helper processes left in the container"
+  else
+    result "$id" FAIL "left behind: ${found[*]}"
+  fi
+}
+
+# Case 1: the integration suite, which builds its own test network of
+# namespaces inside this container.
+case_suite() {
+  cd "$FSBX_HOME" || exit 1
+  local files
+  files=$(find dist/integration -name '*.test.js' 2>/dev/null | sort)
+  if [ -z "$files" ]; then
+    result 1 SKIP "no integration tests in the image (dist/integration is empty: the test network and its cases are not on main yet)"
+    return 1
+  fi
+  section "ava --serial --tap $(echo $files)"
+  node_modules/.bin/ava --serial --tap $files >/tmp/suite.tap 2>/tmp/suite.err
+  local rc=$? pass fail skip todo
+  cat /tmp/suite.tap; echo "-- stderr"; tail -n 60 /tmp/suite.err
+  pass=$(grep -E '^ok ' /tmp/suite.tap | grep -vcE '# (SKIP|TODO)')
+  skip=$(grep -cE '^ok .*# SKIP' /tmp/suite.tap)
+  todo=$(grep -cE '# TODO' /tmp/suite.tap)
+  fail=$(grep -cE '^not ok ' /tmp/suite.tap)
+  echo "@@ suite pass=$pass fail=$fail skip=$skip todo=$todo rc=$rc"
+  grep -E '^(not ok |ok .*# SKIP)' /tmp/suite.tap | sed 's/^/@@ suite-line /'
+  if [ "$fail" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$pass" -eq 0 ]; }; then
+    result 1 FAIL "$pass passed, $fail failed, $skip skipped (ava exit $rc)"
+  elif [ "$pass" -eq 0 ]; then
+    result 1 SKIP "no test ran: $skip skipped"
+  elif [ "$rc" -ne 0 ]; then
+    result 1 FAIL "$pass passed but ava exited $rc"
+  elif [ "$skip" -gt 0 ]; then
+    result 1 SKIP "partial: $pass passed, $skip skipped (see the @@ suite-line entries)"
+  else
+    result 1 PASS "$pass integration tests passed, none skipped"
+  fi
+}
+
+main() {
+  case "${1:-}" in
+    suite) case_suite && leaks 1-clean ;;
+    leaks) leaks "$2" ;;
+    *)
+      . "$(dirname "$0")/in-container-cases.sh"
+      "case_${1//-/_}" "${@:2}"
+      ;;
+  esac
+}
+
+main "$@"
