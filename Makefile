@@ -20,7 +20,9 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 build: node_modules/.installed
+	rm -rf dist/bundle
 	$(NODE_BIN)/tsc -p tsconfig.json
+	node scripts/bundle.mjs
 
 demo: deps build
 	node dist/scripts/demo.js

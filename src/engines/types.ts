@@ -25,6 +25,8 @@ export interface ProbeResult {
   engine: EngineName;
   usable: boolean;
   checks: ProbeCheck[];
+  /** What the probe found that the plan needs (binary paths, versions). */
+  facts?: Record<string, string>;
 }
 
 /** The command to run, where, and with which environment. */
@@ -76,11 +78,21 @@ export interface RunOutcome {
   blocked?: Record<string, unknown>;
 }
 
+export interface ProbeOptions {
+  deep: boolean;
+  quick?: boolean;
+}
+
 /** A sandbox engine: probes the host, plans purely, applies a plan. */
 export interface Engine {
   readonly name: EngineName;
-  /** Checks prerequisites. `deep` may start a throw-away sandbox; never in a dry run. */
-  probe(ctx: Context, options: { deep: boolean }): Promise<ProbeResult>;
+  /**
+   * Checks prerequisites. `deep` may start a throw-away sandbox (doctor
+   * only). `quick` is set when the run applies right after: checks that
+   * apply proves by itself before the command starts may be skipped.
+   * Neither may leave anything on the host.
+   */
+  probe(ctx: Context, options: ProbeOptions): Promise<ProbeResult>;
   /** Pure: the same input gives the same plan. */
   plan(input: PlanInput): EnginePlan;
   /** Runs the command under the plan; tears everything down before returning. */

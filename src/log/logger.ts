@@ -72,7 +72,8 @@ export function createLogger(options: LoggerOptions): Logger {
     (message: string, fields: Record<string, unknown> = {}) =>
       inner.log({ level, message, ...fields });
   const section = (kind: 'start' | 'end', name: string, title = '') => {
-    if (options.format !== 'text') return;
+    if (options.format !== 'text' || !['info', 'debug'].includes(options.level))
+      return;
     const stamp = Math.floor(Date.now() / 1000);
     const options_ = kind === 'start' ? '[collapsed=true]' : '';
     write(

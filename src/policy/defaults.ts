@@ -21,7 +21,12 @@ export function instanceHost(
   try {
     parsed = new URL(url);
   } catch {
-    throw invalidInput('CONFIG_INVALID', 'CI_SERVER_URL', url, 'an absolute URL such as https://gitlab.example.com');
+    throw invalidInput(
+      'CONFIG_INVALID',
+      'CI_SERVER_URL',
+      url,
+      'an absolute URL such as https://gitlab.example.com',
+    );
   }
   return { host: parsed.hostname, origin: 'CI_SERVER_URL' };
 }

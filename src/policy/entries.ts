@@ -11,7 +11,10 @@ function fail(field: string, raw: string, why: string): never {
 }
 
 /** Splits `host:port`, `[v6]:port` and bare forms; IPv6 needs brackets for a port. */
-function splitPort(raw: string, field: string): { host: string; port?: number } {
+function splitPort(
+  raw: string,
+  field: string,
+): { host: string; port?: number } {
   const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(raw);
   if (bracket) {
     const host = bracket[1]!;
@@ -51,13 +54,16 @@ export function parseAddress(
     prefix = prefixText === undefined ? max : Number(prefixText);
   }
   const max = ip.kind() === 'ipv4' ? 32 : 128;
-  if (prefixText !== undefined && !/^[0-9]{1,3}$/.test(prefixText)) return undefined;
+  if (prefixText !== undefined && !/^[0-9]{1,3}$/.test(prefixText))
+    return undefined;
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return undefined;
   if (ip.kind() === 'ipv4') {
     const base = new Netmask(`${ip.toString()}/${prefix}`).base;
     return { family: 4, address: base, prefix };
   }
-  const network = ipaddr.IPv6.networkAddressFromCIDR(`${ip.toString()}/${prefix}`);
+  const network = ipaddr.IPv6.networkAddressFromCIDR(
+    `${ip.toString()}/${prefix}`,
+  );
   return { family: 6, address: network.toString(), prefix };
 }
 
@@ -73,7 +79,12 @@ export function parseNetworkEntry(
   if (raw.length === 0 || raw.length > MAX_ENTRY_LENGTH) {
     fail(field, raw, `length must be 1-${MAX_ENTRY_LENGTH}`);
   }
-  const { host, port } = splitPort(raw.trim() === raw ? raw : fail(field, raw, 'surrounding spaces'), field);
+  if (/[\u0000-\u001f\u007f]/u.test(raw))
+    fail(field, raw, 'control characters');
+  const { host, port } = splitPort(
+    raw.trim() === raw ? raw : fail(field, raw, 'surrounding spaces'),
+    field,
+  );
   const address = parseAddress(host);
   if (address) {
     const rule: AddressRule = { kind: 'address', ...address, raw, source };
@@ -85,12 +96,22 @@ export function parseNetworkEntry(
   const wildcard = host.startsWith('*.');
   const name = wildcard ? host.slice(2) : host;
   if (name.includes('*')) {
-    fail(field, raw, 'a wildcard is allowed only as the whole first label, as in `*.example.com`');
+    fail(
+      field,
+      raw,
+      'a wildcard is allowed only as the whole first label, as in `*.example.com`',
+    );
   }
   const canonical = canonicalName(name, field);
   if (wildcard && !canonical.includes('.')) {
     fail(field, raw, 'a wildcard over a top-level domain is too broad');
   }
-  const rule = { kind: 'host' as const, host: canonical, wildcard, raw, source };
+  const rule = {
+    kind: 'host' as const,
+    host: canonical,
+    wildcard,
+    raw,
+    source,
+  };
   return port === undefined ? rule : { ...rule, port };
 }

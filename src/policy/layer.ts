@@ -24,7 +24,14 @@ export interface PolicyLayer {
 }
 
 export function emptyLayer(): PolicyLayer {
-  return { allow: [], deny: [], unixSockets: [], denyRead: [], allowWrite: [], denyWrite: [] };
+  return {
+    allow: [],
+    deny: [],
+    unixSockets: [],
+    denyRead: [],
+    allowWrite: [],
+    denyWrite: [],
+  };
 }
 
 /** Builds a layer from a parsed policy file; `label` prefixes each rule's origin. */
@@ -39,9 +46,13 @@ export function layerFromFile(
     origin: i === undefined ? `${label}: ${field}` : `${label}: ${field}[${i}]`,
   });
   const hosts = (field: string, values: string[] = []) =>
-    values.map((v, i) => parseNetworkEntry(v, `${label}: ${field}[${i}]`, at(field, i)));
+    values.map((v, i) =>
+      parseNetworkEntry(v, `${label}: ${field}[${i}]`, at(field, i)),
+    );
   const paths = (field: string, values: string[] = []) =>
-    values.map((v, i) => parsePath(v, `${label}: ${field}[${i}]`, base, at(field, i)));
+    values.map((v, i) =>
+      parsePath(v, `${label}: ${field}[${i}]`, base, at(field, i)),
+    );
   const flag = (field: string, value: boolean | undefined) =>
     value === undefined ? undefined : { value, source: at(field) };
   const net = file.network ?? {};
@@ -50,8 +61,14 @@ export function layerFromFile(
     allow: hosts('network.allow', net.allow),
     deny: hosts('network.deny', net.deny),
     unixSockets: paths('network.unix_sockets', net.unix_sockets),
-    allowAllUnixSockets: flag('network.allow_all_unix_sockets', net.allow_all_unix_sockets),
-    allowLocalBinding: flag('network.allow_local_binding', net.allow_local_binding),
+    allowAllUnixSockets: flag(
+      'network.allow_all_unix_sockets',
+      net.allow_all_unix_sockets,
+    ),
+    allowLocalBinding: flag(
+      'network.allow_local_binding',
+      net.allow_local_binding,
+    ),
     denyRead: paths('filesystem.deny_read', fs.deny_read),
     allowWrite: paths('filesystem.allow_write', fs.allow_write),
     denyWrite: paths('filesystem.deny_write', fs.deny_write),
@@ -80,13 +97,19 @@ export function applyLayer(policy: Policy, layer: PolicyLayer): Policy {
     network: {
       allow: uniqueBy([...n.allow, ...layer.allow], ruleKey),
       deny: uniqueBy([...n.deny, ...layer.deny], ruleKey),
-      unixSockets: uniqueBy([...n.unixSockets, ...layer.unixSockets], (p) => p.path),
+      unixSockets: uniqueBy(
+        [...n.unixSockets, ...layer.unixSockets],
+        (p) => p.path,
+      ),
       allowAllUnixSockets: layer.allowAllUnixSockets ?? n.allowAllUnixSockets,
       allowLocalBinding: layer.allowLocalBinding ?? n.allowLocalBinding,
     },
     filesystem: {
       denyRead: uniqueBy([...f.denyRead, ...layer.denyRead], (p) => p.path),
-      allowWrite: uniqueBy([...f.allowWrite, ...layer.allowWrite], (p) => p.path),
+      allowWrite: uniqueBy(
+        [...f.allowWrite, ...layer.allowWrite],
+        (p) => p.path,
+      ),
       denyWrite: uniqueBy([...f.denyWrite, ...layer.denyWrite], (p) => p.path),
       allowGitConfig: layer.allowGitConfig ?? f.allowGitConfig,
     },

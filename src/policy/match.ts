@@ -35,7 +35,10 @@ export function ruleMatches(rule: NetworkRule, dest: Destination): boolean {
 }
 
 /** The policy's verdict for a destination: deny entries win over allow entries. */
-export function judge(policy: Pick<NetworkPolicy, 'allow' | 'deny'>, dest: Destination): Verdict {
+export function judge(
+  policy: Pick<NetworkPolicy, 'allow' | 'deny'>,
+  dest: Destination,
+): Verdict {
   const denied = policy.deny.find((rule) => ruleMatches(rule, dest));
   if (denied) return { allowed: false, rule: denied };
   const allowed = policy.allow.find((rule) => ruleMatches(rule, dest));
@@ -43,12 +46,15 @@ export function judge(policy: Pick<NetworkPolicy, 'allow' | 'deny'>, dest: Desti
 }
 
 /** Whether a name could be allowed on some port (the DNS resolver's question). */
-export function nameMayBeAllowed(policy: Pick<NetworkPolicy, 'allow' | 'deny'>, name: string): boolean {
+export function nameMayBeAllowed(
+  policy: Pick<NetworkPolicy, 'allow' | 'deny'>,
+  name: string,
+): boolean {
   const denyAll = policy.deny.some(
     (rule) => rule.port === undefined && ruleMatches(rule, { host: name }),
   );
   if (denyAll) return false;
-  return policy.allow.some(
-    (rule) => ruleMatches({ ...rule, port: undefined }, { host: name }),
+  return policy.allow.some((rule) =>
+    ruleMatches({ ...rule, port: undefined }, { host: name }),
   );
 }

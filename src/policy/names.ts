@@ -14,27 +14,59 @@ export const HOST_FORM =
  */
 export function canonicalName(raw: string, field: string): string {
   if (/[\u0000-\u001f\u007f\s]/u.test(raw)) {
-    throw invalidInput('POLICY_INVALID', field, raw, HOST_FORM, 'control characters or spaces');
+    throw invalidInput(
+      'POLICY_INVALID',
+      field,
+      raw,
+      HOST_FORM,
+      'control characters or spaces',
+    );
   }
   let name = raw.endsWith('.') ? raw.slice(0, -1) : raw;
   if (name.length === 0 || name.includes('..') || name.startsWith('.')) {
     throw invalidInput('POLICY_INVALID', field, raw, HOST_FORM, 'empty label');
   }
-  const ascii = /^[\x21-\x7e]*$/.test(name) ? name.toLowerCase() : domainToASCII(name);
+  const ascii = /^[\x21-\x7e]*$/.test(name)
+    ? name.toLowerCase()
+    : domainToASCII(name);
   if (!ascii) {
-    throw invalidInput('POLICY_INVALID', field, raw, HOST_FORM, 'not a valid internationalised name');
+    throw invalidInput(
+      'POLICY_INVALID',
+      field,
+      raw,
+      HOST_FORM,
+      'not a valid internationalised name',
+    );
   }
   name = ascii;
   if (name.length > MAX_NAME) {
-    throw invalidInput('POLICY_INVALID', field, raw, HOST_FORM, 'longer than 253 characters');
+    throw invalidInput(
+      'POLICY_INVALID',
+      field,
+      raw,
+      HOST_FORM,
+      'longer than 253 characters',
+    );
   }
   for (const label of name.split('.')) {
     if (!LABEL.test(label)) {
-      throw invalidInput('POLICY_INVALID', field, raw, HOST_FORM, `bad label ${JSON.stringify(label)}`);
+      throw invalidInput(
+        'POLICY_INVALID',
+        field,
+        raw,
+        HOST_FORM,
+        `bad label ${JSON.stringify(label)}`,
+      );
     }
   }
   if (/^[0-9.]+$/.test(name)) {
-    throw invalidInput('POLICY_INVALID', field, raw, HOST_FORM, 'all-numeric name that is not an IPv4 address');
+    throw invalidInput(
+      'POLICY_INVALID',
+      field,
+      raw,
+      HOST_FORM,
+      'all-numeric name that is not an IPv4 address',
+    );
   }
   return name;
 }

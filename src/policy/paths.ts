@@ -3,7 +3,7 @@ import { invalidInput } from '../errors.js';
 import type { PathRule, RuleSource } from './types.js';
 
 export const PATH_FORM =
-  'an absolute path, `~` or `~/...` (the job user\'s home), or `.`/`./...` (the working directory), without `..` segments';
+  "an absolute path, `~` or `~/...` (the job user's home), or `.`/`./...` (the working directory), without `..` segments";
 
 /** Where `~` and `.` point for this run. */
 export interface PathBase {
@@ -22,10 +22,22 @@ export function parsePath(
   source: RuleSource,
 ): PathRule {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 4096) {
-    throw invalidInput('POLICY_INVALID', field, raw, PATH_FORM, 'not a non-empty string');
+    throw invalidInput(
+      'POLICY_INVALID',
+      field,
+      raw,
+      PATH_FORM,
+      'not a non-empty string',
+    );
   }
   if (/[\u0000-\u001f\u007f]/u.test(raw)) {
-    throw invalidInput('POLICY_INVALID', field, raw, PATH_FORM, 'control characters');
+    throw invalidInput(
+      'POLICY_INVALID',
+      field,
+      raw,
+      PATH_FORM,
+      'control characters',
+    );
   }
   if (raw.split('/').includes('..')) {
     throw invalidInput('POLICY_INVALID', field, raw, PATH_FORM, '`..` segment');
@@ -38,7 +50,13 @@ export function parsePath(
   } else if (raw.startsWith('/')) {
     absolute = raw;
   } else {
-    throw invalidInput('POLICY_INVALID', field, raw, PATH_FORM, 'relative path');
+    throw invalidInput(
+      'POLICY_INVALID',
+      field,
+      raw,
+      PATH_FORM,
+      'relative path',
+    );
   }
   const normal = path.normalize(absolute);
   const trimmed = normal.length > 1 ? normal.replace(/\/+$/, '') : normal;

@@ -36,13 +36,15 @@ export type PolicyFile = z.infer<typeof PolicyFileSchema>;
 /** Accepted form of each field, for error messages. */
 export const FIELD_FORMS: Record<string, string> = {
   version: 'the number 1',
-  network: 'a mapping with allow, deny, unix_sockets, allow_all_unix_sockets, allow_local_binding',
+  network:
+    'a mapping with allow, deny, unix_sockets, allow_all_unix_sockets, allow_local_binding',
   'network.allow': 'a list of host, *.host, IP or CIDR entries',
   'network.deny': 'a list of host, *.host, IP or CIDR entries',
   'network.unix_sockets': 'a list of absolute socket paths',
   'network.allow_all_unix_sockets': 'true or false',
   'network.allow_local_binding': 'true or false',
-  filesystem: 'a mapping with deny_read, allow_write, deny_write, allow_git_config',
+  filesystem:
+    'a mapping with deny_read, allow_write, deny_write, allow_git_config',
   'filesystem.deny_read': 'a list of paths',
   'filesystem.allow_write': 'a list of paths',
   'filesystem.deny_write': 'a list of paths',

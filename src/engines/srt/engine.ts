@@ -1,0 +1,108 @@
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SandboxError } from '../../errors.js';
+import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
+import { UndoStack } from '../../exec/undo.js';
+import type { Engine, EnginePlan, PlanInput } from '../types.js';
+import { loadSrt, probeSrt } from './probe.js';
+import { srtSettings, type SrtSettings } from './settings.js';
+
+/** Settings live in the run's state directory: not /tmp, hidden from the command. */
+function settingsPath(input: PlanInput): string {
+  return path.join(input.stateDir, 'srt-settings.json');
+}
+
+/** SRT's mux proxy leaves one socket file per backend in the temp dir. */
+async function removeStraySockets(): Promise<void> {
+  const dir = os.tmpdir();
+  const prefix = `srt-mux-${process.pid}-`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => rm(path.join(dir, n), { force: true })),
+  );
+}
+
+/** Anthropic's Sandbox Runtime, used as a library in this process. */
+export const srtEngine: Engine = {
+  name: 'srt',
+
+  probe: (ctx, options) => probeSrt(ctx, options),
+
+  plan(input): EnginePlan {
+    const { settings, warnings } = srtSettings(
+      input.policy,
+      [input.stateDir],
+      input.probe.facts ?? {},
+    );
+    return {
+      engine: 'srt',
+      warnings,
+      details: { settingsPath: settingsPath(input), settings },
+    };
+  },
+
+  async apply(ctx, input, plan, controls) {
+    const settings = plan.details.settings as SrtSettings;
+    const undo = new UndoStack();
+    const { SandboxManager, SandboxRuntimeConfigSchema } = await loadSrt();
+    try {
+      const parsed = SandboxRuntimeConfigSchema.safeParse(settings);
+      if (!parsed.success) {
+        throw new SandboxError(
+          'APPLY_FAILED',
+          `SRT refused the settings flow-sandbox generated: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
+      }
+      const file = settingsPath(input);
+      await writeFile(file, JSON.stringify(settings, null, 2), { mode: 0o600 });
+      undo.push('srt settings file', () => rm(file, { force: true }));
+
+      undo.push('srt stray sockets', removeStraySockets);
+      undo.push('srt reset', () => SandboxManager.reset());
+      try {
+        await SandboxManager.initialize(parsed.data);
+      } catch (error) {
+        // Nothing of the job ran yet: another engine may still take it.
+        throw new SandboxError(
+          'ENGINE_UNAVAILABLE',
+          `SRT could not start: ${(error as Error).message}`,
+          { cause: error, context: { step: 'srt initialize' } },
+        );
+      }
+
+      // The preamble proves, from inside, that SRT built the sandbox before
+      // the job's command starts; without it nothing of the job has run, so
+      // falling back to another engine is safe.
+      const command = input.command.argv.map(shellQuote).join(' ');
+      const wrapped = await SandboxManager.wrapWithSandbox(
+        `${READY_PREAMBLE} exec ${command}`,
+      );
+      const child = await runChild(
+        {
+          file: '/bin/sh',
+          args: ['-c', wrapped],
+          cwd: input.command.cwd,
+          env: input.command.env,
+          readyPipe: true,
+        },
+        controls,
+      );
+      SandboxManager.cleanupAfterCommand();
+      if (!child.ready && !controls.abort.aborted) {
+        throw new SandboxError(
+          'ENGINE_UNAVAILABLE',
+          `SRT could not create a sandbox on this host (status ${child.status} before the command started)`,
+          { context: { step: 'srt start', exitCode: child.status } },
+        );
+      }
+      return { exitCode: child.status };
+    } finally {
+      const failures = await undo.unwind(ctx.log);
+      if (failures.length)
+        ctx.log.warn('SRT teardown was incomplete', { failures });
+    }
+  },
+};

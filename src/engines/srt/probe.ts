@@ -1,0 +1,162 @@
+import type { Context } from '../../context.js';
+import { which } from '../../exec/which.js';
+import type { ProbeCheck, ProbeOptions, ProbeResult } from '../types.js';
+
+const FIX =
+  'install bubblewrap, socat and ripgrep, and allow user namespaces (kernel.unprivileged_userns_clone=1, or run the job container with CAP_SYS_ADMIN and seccomp=unconfined); see https://docs.gitlab.com/runner/configuration/advanced-configuration/#the-runnersdocker-section';
+
+/** Binaries SRT needs on Linux, by the fact name the plan reads. */
+const BINARIES = { bwrap: 'bwrap', socat: 'socat', rg: 'rg' } as const;
+
+let loading:
+  Promise<typeof import('@anthropic-ai/sandbox-runtime')> | undefined;
+
+/**
+ * The SRT library, loaded once and only when the SRT engine is considered.
+ * The run flow calls this early so that loading overlaps policy work.
+ */
+export function loadSrt() {
+  loading ??= import('@anthropic-ai/sandbox-runtime');
+  return loading;
+}
+
+/**
+ * Checks SRT's prerequisites without starting its proxies: the binaries it
+ * needs, then bubblewrap creating (and dropping) namespaces, which leaves
+ * nothing behind. `deep` also asks SRT itself and starts a throw-away
+ * sandbox (doctor only: it starts proxies).
+ */
+export async function probeSrt(
+  ctx: Context,
+  { deep, quick }: ProbeOptions,
+): Promise<ProbeResult> {
+  const checks: ProbeCheck[] = [];
+  const facts: Record<string, string> = {};
+  const linux = process.platform === 'linux';
+  checks.push({
+    name: 'platform',
+    ok: linux,
+    detail: linux
+      ? 'linux'
+      : `${process.platform}: flow-sandbox drives SRT on Linux only`,
+  });
+  for (const [fact, binary] of Object.entries(BINARIES)) {
+    const found = which(binary, ctx.env.PATH);
+    if (found) facts[fact] = found;
+    checks.push(
+      found
+        ? { name: binary, ok: true, detail: found }
+        : {
+            name: binary,
+            ok: false,
+            detail: `${binary} not found on PATH`,
+            fix: FIX,
+          },
+    );
+  }
+  // A run proves namespaces from inside the sandbox before the command
+  // starts (the ready pipe), so only dry runs and doctor probe them here.
+  if (facts.bwrap && !quick)
+    checks.push(await probeNamespaces(ctx, facts.bwrap));
+  if (deep && checks.every((c) => c.ok))
+    checks.push(...(await probeLibrary(facts)));
+  return { engine: 'srt', usable: checks.every((c) => c.ok), checks, facts };
+}
+
+async function probeNamespaces(
+  ctx: Context,
+  bwrap: string,
+): Promise<ProbeCheck> {
+  const argv = [
+    bwrap,
+    '--unshare-all',
+    '--die-with-parent',
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    'true',
+  ];
+  try {
+    const result = await ctx.exec.run(argv, {
+      allowFailure: true,
+      timeoutMs: 10_000,
+    });
+    if (result.exitCode === 0) {
+      return {
+        name: 'namespaces',
+        ok: true,
+        detail: 'bubblewrap can create user, mount, PID and network namespaces',
+      };
+    }
+    const why =
+      result.stderr.trim().split('\n').pop() || `status ${result.exitCode}`;
+    return {
+      name: 'namespaces',
+      ok: false,
+      detail: `bubblewrap cannot create namespaces: ${why}`,
+      fix: FIX,
+    };
+  } catch (error) {
+    return {
+      name: 'namespaces',
+      ok: false,
+      detail: `bubblewrap could not be started: ${(error as Error).message}`,
+      fix: FIX,
+    };
+  }
+}
+
+/** SRT's own dependency check and a real sandboxed `true`. */
+async function probeLibrary(
+  facts: Record<string, string>,
+): Promise<ProbeCheck[]> {
+  const { SandboxManager } = await loadSrt();
+  const deps = SandboxManager.checkDependencies({ command: facts.rg ?? 'rg' });
+  const checks: ProbeCheck[] = [
+    ...deps.errors.map((detail) => ({
+      name: 'srt dependencies',
+      ok: false,
+      detail,
+      fix: FIX,
+    })),
+    ...deps.warnings.map((detail) => ({
+      name: 'srt dependencies',
+      ok: true,
+      detail: `warning: ${detail}`,
+    })),
+  ];
+  if (deps.errors.length) return checks;
+  try {
+    await SandboxManager.initialize({
+      network: { allowedDomains: [], deniedDomains: [], strictAllowlist: true },
+      filesystem: { denyRead: [], allowWrite: [], denyWrite: [] },
+      bwrapPath: facts.bwrap,
+      socatPath: facts.socat,
+    });
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(
+      '/bin/sh',
+      ['-c', await SandboxManager.wrapWithSandbox('true')],
+      { stdio: 'ignore', timeout: 20_000 },
+    );
+    checks.push({
+      name: 'srt sandbox',
+      ok: true,
+      detail: 'SRT started its proxies and ran a command in a sandbox',
+    });
+  } catch (error) {
+    checks.push({
+      name: 'srt sandbox',
+      ok: false,
+      detail: `SRT could not run a sandboxed command: ${(error as Error).message}`,
+      fix: FIX,
+    });
+  } finally {
+    await SandboxManager.reset();
+  }
+  return checks;
+}

@@ -1,0 +1,124 @@
+import { formatRule } from '../../policy/types.js';
+import type { AddressRule, NetworkRule, Policy } from '../../policy/types.js';
+import { ruleMatches } from '../../policy/match.js';
+
+/** The subset of SRT's SandboxRuntimeConfig that flow-sandbox sets. */
+export interface SrtSettings {
+  network: {
+    allowedDomains: string[];
+    deniedDomains: string[];
+    deniedResolvedAddresses: string[];
+    strictAllowlist: true;
+    allowUnixSockets: string[];
+    allowAllUnixSockets: boolean;
+    allowLocalBinding: boolean;
+  };
+  filesystem: {
+    denyRead: string[];
+    allowWrite: string[];
+    denyWrite: string[];
+    allowGitConfig: boolean;
+  };
+  /** Absolute paths found by the probe, so SRT does not look them up again. */
+  bwrapPath?: string;
+  socatPath?: string;
+  ripgrep?: { command: string };
+}
+
+const isSingle = (r: AddressRule) => r.prefix === (r.family === 4 ? 32 : 128);
+
+/** SRT wants IPv6 literals bracketed, with or without a port. */
+function srtEntry(rule: NetworkRule): string {
+  if (rule.kind === 'address' && rule.family === 6 && isSingle(rule)) {
+    return `[${rule.address}]${rule.port === undefined ? '' : `:${rule.port}`}`;
+  }
+  return formatRule(rule);
+}
+
+/** An allowed literal that a deny CIDR covers: deny must still win under SRT. */
+function coveredByDeny(rule: AddressRule, deny: NetworkRule[]): boolean {
+  return deny.some(
+    (d) =>
+      d.kind === 'address' &&
+      (d.port === undefined || d.port === rule.port) &&
+      ruleMatches({ ...d, port: undefined }, { host: rule.address }),
+  );
+}
+
+/**
+ * Maps the policy onto SRT settings. Returns the rules SRT cannot express
+ * as warnings; each is mapped to the narrower side unless SRT only offers a
+ * wider one (Unix sockets), which the warning says.
+ */
+export function srtSettings(
+  policy: Policy,
+  hidden: string[],
+  binaries: Record<string, string> = {},
+): { settings: SrtSettings; warnings: string[] } {
+  const warnings: string[] = [];
+  const { network, filesystem } = policy;
+  const allowed: string[] = [];
+  for (const rule of network.allow) {
+    if (rule.kind === 'address' && !isSingle(rule)) {
+      warnings.push(
+        `SRT cannot allow an address block: allow entry ${rule.raw} (${rule.source.origin}) is refused under SRT; use the kernel engine or list single addresses`,
+      );
+    } else if (rule.kind === 'address' && coveredByDeny(rule, network.deny)) {
+      continue;
+    } else {
+      allowed.push(srtEntry(rule));
+    }
+  }
+  const denied: string[] = [];
+  const deniedBlocks: string[] = [];
+  for (const rule of network.deny) {
+    if (rule.kind === 'address' && !isSingle(rule)) {
+      deniedBlocks.push(`${rule.address}/${rule.prefix}`);
+      if (rule.port !== undefined) {
+        warnings.push(
+          `SRT cannot deny an address block on one port: deny entry ${rule.raw} is applied to every port under SRT`,
+        );
+      }
+    } else {
+      denied.push(srtEntry(rule));
+    }
+  }
+  const sockets = network.unixSockets.map((s) => s.path);
+  const allSockets = network.allowAllUnixSockets.value || sockets.length > 0;
+  if (sockets.length > 0 && !network.allowAllUnixSockets.value) {
+    warnings.push(
+      `SRT on Linux cannot allow one Unix socket path without allowing all of them: to reach ${sockets.join(', ')} every Unix socket is allowed under SRT (wider than the policy)`,
+    );
+  }
+  if (network.allow.some((r) => r.kind === 'host' && r.host === 'localhost')) {
+    warnings.push(
+      "under SRT, localhost is the sandbox's own loopback: servers the command starts are reachable, services on the runner's loopback are not",
+    );
+  }
+  warnings.push(
+    'under SRT, network access goes through HTTP and SOCKS proxies: clients that ignore HTTP(S)_PROXY/ALL_PROXY get no network at all (fails closed), and UDP is not carried',
+  );
+  return {
+    settings: {
+      network: {
+        allowedDomains: allowed,
+        deniedDomains: denied,
+        deniedResolvedAddresses: deniedBlocks,
+        strictAllowlist: true,
+        allowUnixSockets: sockets,
+        allowAllUnixSockets: allSockets,
+        allowLocalBinding: network.allowLocalBinding.value,
+      },
+      filesystem: {
+        denyRead: [...filesystem.denyRead.map((p) => p.path), ...hidden],
+        allowWrite: filesystem.allowWrite.map((p) => p.path),
+        denyWrite: [...filesystem.denyWrite.map((p) => p.path), ...hidden],
+        allowGitConfig: filesystem.allowGitConfig.value,
+      },
+      ...(binaries.bwrap ? { bwrapPath: binaries.bwrap } : {}),
+      ...(binaries.socat ? { socatPath: binaries.socat } : {}),
+      ...(binaries.rg ? { ripgrep: { command: binaries.rg } } : {}),
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,30 @@
+import type { Decision } from '../decision/decide.js';
+import type {
+  EngineName,
+  EnginePlan,
+  Level,
+  ProbeResult,
+} from '../engines/types.js';
+import type { Policy } from '../policy/types.js';
+
+/** Why an engine was chosen, with every candidate's probe. */
+export interface EngineChoice {
+  chosen: EngineName;
+  reason: string;
+  requested: 'auto' | EngineName;
+  minimumLevel: Level;
+  candidates: ProbeResult[];
+  /** Set when the run falls back to no sandbox. */
+  fallbackWarning?: string;
+}
+
+/** The whole plan of one run: what a dry run prints. */
+export interface RunPlan {
+  runId: string;
+  decision: Decision;
+  policy: Policy;
+  engine: EngineChoice;
+  command: { argv: string[]; cwd: string };
+  stateDir: string;
+  enginePlan: EnginePlan;
+}
