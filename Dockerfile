@@ -23,7 +23,8 @@ WORKDIR /opt/flow-sandbox
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY . .
-RUN node_modules/.bin/tsc -p tsconfig.json
+# The same build as `make build`: tsc, then the CLI bundle.
+RUN npm run build --silent
 
 # Production dependencies only: what the runner image ships.
 FROM ${BASE_IMAGE} AS prod-deps
@@ -47,9 +48,11 @@ COPY --from=prod-deps /opt/flow-sandbox/node_modules ./node_modules
 COPY --from=build /opt/flow-sandbox/package.json ./
 COPY --from=build /opt/flow-sandbox/bin ./bin
 COPY --from=build /opt/flow-sandbox/dist/src ./dist/src
+COPY --from=build /opt/flow-sandbox/dist/bundle ./dist/bundle
 RUN ln -s /opt/flow-sandbox/bin/flow-sandbox /usr/local/bin/flow-sandbox \
   && ln -s /opt/flow-sandbox/node_modules/.bin/srt /usr/local/bin/srt \
-  && srt --version >/dev/null
+  && srt --version >/dev/null \
+  && flow-sandbox --help >/dev/null
 WORKDIR /
 ENTRYPOINT []
 CMD ["bash"]

@@ -38,11 +38,11 @@ inputs_hash() {
   base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")
   {
     echo "$base_id"
-    cat "$REPO_DIR/Dockerfile"
-    if git -C "$REPO_DIR" rev-parse --git-dir >/dev/null 2>&1; then
-      git -C "$REPO_DIR" ls-files -z --cached --others --exclude-standard |
+    cat "$CONTEXT_DIR/Dockerfile"
+    if git -C "$CONTEXT_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+      git -C "$CONTEXT_DIR" ls-files -z --cached --others --exclude-standard |
         sort -z |
-        (cd "$REPO_DIR" && xargs -0 -r sha256sum 2>/dev/null || true)
+        (cd "$CONTEXT_DIR" && xargs -0 -r sha256sum 2>/dev/null || true)
     else
       date +%s%N # not a checkout: always rebuild
     fi
@@ -72,7 +72,7 @@ build_images() {
     docker build --network host --force-rm --target "$target" \
       --build-arg "BASE_IMAGE=$BASE_IMAGE" \
       --label "$DIND_LABEL=image" --label "$DIND_INPUTS_LABEL=$hash" \
-      -t "$tag" "$REPO_DIR" >>"$logfile" 2>&1 ||
+      -t "$tag" "$CONTEXT_DIR" >>"$logfile" 2>&1 ||
       { tail -n 30 "$logfile" >&2; die "docker build --target $target failed"; }
   done
 

@@ -3,8 +3,9 @@
 # Prints `@@ result ID VERDICT DETAIL` lines on stdout for the host's table;
 # everything else is evidence for the log. VERDICT is PASS, FAIL or SKIP.
 #
-# Usage: in-container.sh suite | unprivileged | auto-kernel | auto-srt
-#        | socket ENGINE | leaks ID
+# Usage: in-container.sh suite ID | unprivileged | auto-kernel ID
+#        | auto-srt ID | socket ENGINE ID | leaks ID
+# ID names the case in the verdict lines (the host adds the profile).
 set -uo pipefail
 
 FSBX_HOME=/opt/flow-sandbox
@@ -18,8 +19,22 @@ section() { printf '\n==== %s\n' "$*"; }
 # The CLI lands on main during the session; until then nothing can run.
 have_cli() { [ -f "$FSBX_HOME/dist/src/cli/main.js" ]; }
 
+# Whether this build has an engine (the kernel engine lands on main later).
+have_engine() {
+  local out
+  out=$(flow-sandbox run --force-sandbox --engine "$1" --dry-run -- true 2>&1)
+  ! grep -qE "not available in this build|\"$1\" is not accepted" <<<"$out"
+}
+
+# The engine that really ran the command: a chosen engine that cannot start
+# falls back to the next, so the plan's first choice is not enough.
+ran_with() {
+  sed -n 's/.*command finished with status [0-9]* (engine=\([a-z]*\)).*/\1/p' \
+    /tmp/fsbx-err | tail -n 1
+}
+
 # The engine a dry run would use, from its JSON plan on stdout. The field
-# may be a name or an object with one; the first `engine` found wins.
+# is a name or an object naming it (`chosen`); the first one found wins.
 plan_engine() {
   node -e '
     let j; try { j = JSON.parse(require("fs").readFileSync(0, "utf8")); }
@@ -29,7 +44,7 @@ plan_engine() {
       if ("engine" in v) {
         const e = v.engine;
         if (typeof e === "string") return e;
-        if (e && typeof e === "object") return e.name ?? e.engine ?? e.id;
+        if (e && typeof e === "object") return e.chosen ?? e.name ?? e.id;
       }
       for (const x of Object.values(v)) { const r = find(x); if (r) return r; }
     };
@@ -79,11 +94,12 @@ leaks() {
 # Case 1: the integration suite, which builds its own test network of
 # namespaces inside this container.
 case_suite() {
+  local id=$1
   cd "$FSBX_HOME" || exit 1
   local files
   files=$(find dist/integration -name '*.test.js' 2>/dev/null | sort)
   if [ -z "$files" ]; then
-    result 1 SKIP "no integration tests in the image (dist/integration is empty: the test network and its cases are not on main yet)"
+    result "$id" SKIP "no integration tests in the image (dist/integration is empty: the test network and its cases are not on main yet)"
     return 1
   fi
   section "ava --serial --tap $(echo $files)"
@@ -97,21 +113,21 @@ case_suite() {
   echo "@@ suite pass=$pass fail=$fail skip=$skip todo=$todo rc=$rc"
   grep -E '^(not ok |ok .*# SKIP)' /tmp/suite.tap | sed 's/^/@@ suite-line /'
   if [ "$fail" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$pass" -eq 0 ]; }; then
-    result 1 FAIL "$pass passed, $fail failed, $skip skipped (ava exit $rc)"
+    result "$id" FAIL "$pass passed, $fail failed, $skip skipped (ava exit $rc)"
   elif [ "$pass" -eq 0 ]; then
-    result 1 SKIP "no test ran: $skip skipped"
+    result "$id" SKIP "no test ran: $skip skipped"
   elif [ "$rc" -ne 0 ]; then
-    result 1 FAIL "$pass passed but ava exited $rc"
+    result "$id" FAIL "$pass passed but ava exited $rc"
   elif [ "$skip" -gt 0 ]; then
-    result 1 SKIP "partial: $pass passed, $skip skipped (see the @@ suite-line entries)"
+    result "$id" SKIP "partial: $pass passed, $skip skipped (see the @@ suite-line entries)"
   else
-    result 1 PASS "$pass integration tests passed, none skipped"
+    result "$id" PASS "$pass integration tests passed, none skipped"
   fi
 }
 
 main() {
   case "${1:-}" in
-    suite) case_suite && leaks 1-clean ;;
+    suite) case_suite "$2" && leaks "$2-clean" ;;
     leaks) leaks "$2" ;;
     *)
       . "$(dirname "$0")/in-container-cases.sh"
