@@ -57,13 +57,12 @@ WORKDIR /
 ENTRYPOINT []
 CMD ["bash"]
 
-# The same /opt/flow-sandbox tree plus dev dependencies and every compiled
-# test, so tests find bin/ and dist/ where they do in a checkout.
+# The whole checkout as built (sources, scripts the tests run, dev
+# dependencies, dist/) over the runtime tree, at the same path, so tests
+# find bin/, dist/ and scripts/ where they do in a checkout.
 FROM app AS test
 LABEL org.flow-sandbox.stage=test
-COPY --from=build /opt/flow-sandbox/node_modules /opt/flow-sandbox/node_modules
-COPY --from=build /opt/flow-sandbox/dist /opt/flow-sandbox/dist
-COPY --from=build /opt/flow-sandbox/tsconfig.json /opt/flow-sandbox/
+COPY --from=build /opt/flow-sandbox /opt/flow-sandbox
 WORKDIR /opt/flow-sandbox
 
 FROM app AS runtime-nobwrap

@@ -65,7 +65,7 @@ run_all_cases() {
   local socket=${DOCKER_SOCKET_PATH:-/var/run/docker.sock} p suffix
   local sock=(-v "$socket:/var/run/docker.sock")
 
-  for p in runner unmasked; do
+  for p in ${FSBX_DIND_PROFILES:-runner unmasked}; do
     local opts=("${PRIVILEGED_OPTS[@]}")
     suffix=
     if [ $p = unmasked ]; then
@@ -74,6 +74,7 @@ run_all_cases() {
     fi
     run_case "1$suffix" "${FSBX_DIND_SUITE_TIMEOUT:-900}" "$IMAGE_TEST" \
       "${opts[@]}" -- suite "1$suffix"
+    compare_with_host "1$suffix"
     run_case "3$suffix" 180 "$IMAGE_NOBWRAP" "${opts[@]}" \
       -- auto-kernel "3$suffix"
     run_case "3-control$suffix" 180 "$IMAGE_RUNTIME" "${opts[@]}" \

@@ -5,14 +5,18 @@
 # runs the cases, prints a table of verdicts and proves nothing was left.
 #
 # Environment: FSBX_DIND_STRICT=1 fails on SKIP too; FSBX_DIND_SUITE_TIMEOUT
-# (seconds, default 900) bounds case 1; FSBX_DIND_KEEP_DAEMON=1 leaves a
-# dockerd this run started running (for repeated runs while developing).
-set -euo pipefail
+# (seconds, default 900) bounds case 1; FSBX_DIND_HOST_COMPARE=0 skips the
+# host run of the suite; FSBX_DIND_PROFILES (default "runner unmasked")
+# picks the privileged profiles; FSBX_DIND_KEEP_DAEMON=1 leaves a dockerd this run
+# started running (for repeated runs while developing).
+set -Eeuo pipefail
 . "$(dirname "$0")/lib.sh"
+trap 'log "unexpected failure (status $?) at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND"' ERR
 . "$DIND_DIR/docker.sh"
 . "$DIND_DIR/build.sh"
 . "$DIND_DIR/cases.sh"
 . "$DIND_DIR/leaks.sh"
+. "$DIND_DIR/host-suite.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root: it starts dockerd and privileged containers"
 
@@ -52,6 +56,10 @@ phase "base image" "$t"
 t=$(now)
 build_images "$LOG_DIR/build.log"
 phase "project images" "$t"
+
+t=$(now)
+run_host_suite
+phase "host build + suite" "$t"
 
 t=$(now)
 run_all_cases
