@@ -48,12 +48,12 @@ export async function loadPolicyFile(
 
 function entriesLayer(allow: EntryList[], deny: EntryList[]): PolicyLayer {
   const layer = emptyLayer();
-  const parse = (list: EntryList) =>
+  const parse = (purpose: 'allow' | 'deny') => (list: EntryList) =>
     list.entries.map((e) =>
-      parseNetworkEntry(e, list.source.origin, list.source),
+      parseNetworkEntry(e, list.source.origin, list.source, purpose),
     );
-  layer.allow = allow.flatMap(parse);
-  layer.deny = deny.flatMap(parse);
+  layer.allow = allow.flatMap(parse('allow'));
+  layer.deny = deny.flatMap(parse('deny'));
   return layer;
 }
 

@@ -6,6 +6,12 @@ import type { AddressRule, NetworkRule, RuleSource } from './types.js';
 
 const MAX_ENTRY_LENGTH = 300;
 
+/**
+ * Shortest allowed CIDR prefix per family: `0.0.0.0/0` is `*` by another
+ * name. Deny entries may be as broad as they like.
+ */
+const MIN_ALLOW_PREFIX = { 4: 8, 6: 16 } as const;
+
 function fail(field: string, raw: string, why: string): never {
   throw invalidInput('POLICY_INVALID', field, raw, HOST_FORM, why);
 }
@@ -72,6 +78,7 @@ export function parseNetworkEntry(
   raw: unknown,
   field: string,
   source: RuleSource,
+  purpose: 'allow' | 'deny' = 'allow',
 ): NetworkRule {
   if (typeof raw !== 'string') {
     throw invalidInput('POLICY_INVALID', field, raw, HOST_FORM, 'not a string');
@@ -87,6 +94,14 @@ export function parseNetworkEntry(
   );
   const address = parseAddress(host);
   if (address) {
+    const minimum = MIN_ALLOW_PREFIX[address.family];
+    if (purpose === 'allow' && address.prefix < minimum) {
+      fail(
+        field,
+        raw,
+        `an allowed address block shorter than /${minimum} is too broad`,
+      );
+    }
     const rule: AddressRule = { kind: 'address', ...address, raw, source };
     return port === undefined ? rule : { ...rule, port };
   }

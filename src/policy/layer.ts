@@ -47,7 +47,12 @@ export function layerFromFile(
   });
   const hosts = (field: string, values: string[] = []) =>
     values.map((v, i) =>
-      parseNetworkEntry(v, `${label}: ${field}[${i}]`, at(field, i)),
+      parseNetworkEntry(
+        v,
+        `${label}: ${field}[${i}]`,
+        at(field, i),
+        field.endsWith('deny') ? 'deny' : 'allow',
+      ),
     );
   const paths = (field: string, values: string[] = []) =>
     values.map((v, i) =>
