@@ -104,16 +104,22 @@ case_suite() {
   fi
   section "ava --serial --tap $(echo $files)"
   node_modules/.bin/ava --serial --tap $files >/tmp/suite.tap 2>/tmp/suite.err
-  local rc=$? pass fail skip todo
+  local rc=$? pass fail skip first
   cat /tmp/suite.tap; echo "-- stderr"; tail -n 60 /tmp/suite.err
-  pass=$(grep -E '^ok ' /tmp/suite.tap | grep -vcE '# (SKIP|TODO)')
-  skip=$(grep -cE '^ok .*# SKIP' /tmp/suite.tap)
-  todo=$(grep -cE '# TODO' /tmp/suite.tap)
-  fail=$(grep -cE '^not ok ' /tmp/suite.tap)
-  echo "@@ suite pass=$pass fail=$fail skip=$skip todo=$todo rc=$rc"
+  # ava's own totals: a failed hook fails every test of its file.
+  pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' /tmp/suite.tap)
+  fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' /tmp/suite.tap)
+  skip=$(sed -n 's/^# skip \([0-9]*\)$/\1/p' /tmp/suite.tap)
+  pass=${pass:-0} fail=${fail:-0} skip=${skip:-0}
+  first=$(awk '/^not ok /{t=$0} t && /message: /{
+      m=$0; sub(/^ *message: /, "", m)
+      if (m ~ /^[|>]/) { getline; m=$0 }
+      print t ": " m; exit }' /tmp/suite.tap |
+    sed 's/^not ok [0-9]* - //; s/  */ /g' | cut -c1-240)
+  echo "@@ suite pass=$pass fail=$fail skip=$skip rc=$rc"
   grep -E '^(not ok |ok .*# SKIP)' /tmp/suite.tap | sed 's/^/@@ suite-line /'
   if [ "$fail" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$pass" -eq 0 ]; }; then
-    result "$id" FAIL "$pass passed, $fail failed, $skip skipped (ava exit $rc)"
+    result "$id" FAIL "$pass passed, $fail failed, $skip skipped (ava exit $rc); first: ${first:-?}"
   elif [ "$pass" -eq 0 ]; then
     result "$id" SKIP "no test ran: $skip skipped"
   elif [ "$rc" -ne 0 ]; then
