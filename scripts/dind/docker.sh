@@ -63,4 +63,17 @@ docker_down() {
     kill -KILL "$DOCKERD_PID" 2>/dev/null || true
   fi
   DOCKERD_STARTED=0
+
+  # dockerd binds the host's network namespace at /run/docker/netns/default
+  # and leaves it mounted when it exits; nothing else uses it once it is gone.
+  local mnt
+  for mnt in $(docker_mounts); do
+    umount "$mnt" 2>/dev/null || log "could not unmount $mnt"
+  done
+}
+
+# Mounts a dockerd leaves behind (its netns binds, container overlays).
+docker_mounts() {
+  findmnt -rn -o TARGET | grep -E '^(/var)?/run/docker/|^/var/lib/docker/' ||
+    true
 }

@@ -73,8 +73,11 @@ check_daemon_gone() {
   [ -n "$containerd_pid" ] && kill -0 "$containerd_pid" 2>/dev/null &&
     left+=("containerd $containerd_pid")
   [ -S /var/run/docker.sock ] && left+=("/var/run/docker.sock")
+  local mounts
+  mounts=$(docker_mounts)
+  [ -n "$mounts" ] && left+=("mounts: $(echo $mounts)")
   if [ ${#left[@]} -eq 0 ]; then
-    record clean-daemon PASS "dockerd and its containerd stopped, socket removed"
+    record clean-daemon PASS "dockerd and its containerd stopped, socket and its mounts (netns bind) removed"
   else
     record clean-daemon FAIL "still there: ${left[*]}"
   fi
