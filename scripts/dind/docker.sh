@@ -4,6 +4,8 @@
 
 DOCKERD_STARTED=0
 DOCKERD_PID=
+# Whether dockerd's exec root existed before we started it (else removed).
+EXEC_ROOT_EXISTED=1
 
 # Installs docker.io when dockerd is missing. A client alone is not enough:
 # some images of this machine ship a static `docker` client without a daemon.
@@ -29,6 +31,7 @@ docker_up() {
     return 0
   fi
 
+  [ -e /run/docker ] || EXEC_ROOT_EXISTED=0
   log "starting dockerd (log: $state/dockerd.log)"
   setsid dockerd --iptables=false --ip6tables=false --ip-forward=false \
     --ip-masq=false --bridge=none --log-level=warn \
@@ -70,6 +73,9 @@ docker_down() {
   for mnt in $(docker_mounts); do
     umount "$mnt" 2>/dev/null || log "could not unmount $mnt"
   done
+  if [ "$EXEC_ROOT_EXISTED" = 0 ] && [ -z "$(docker_mounts)" ]; then
+    rm -rf /run/docker
+  fi
 }
 
 # Mounts a dockerd leaves behind (its netns binds, container overlays).
