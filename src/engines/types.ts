@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import type { Policy } from '../policy/types.js';
+import type { BlockedReport } from '../report/types.js';
 
 /** Sandbox levels, strongest first: srt > kernel > none. */
 export const LEVELS = ['none', 'kernel', 'srt'] as const;
@@ -74,8 +75,23 @@ export interface EnginePlan {
 /** What a run reports back after the command ends. */
 export interface RunOutcome {
   exitCode: number;
-  /** Engine-specific blocked-traffic report, if the engine can see it. */
-  blocked?: Record<string, unknown>;
+  /** What the engine refused during the run, as far as it can see. */
+  blocked?: BlockedReport;
+}
+
+/** A command run inside the applied sandbox with its output captured. */
+export type RunInside = (
+  argv: string[],
+) => Promise<{ status: number; stdout: string; stderr: string }>;
+
+/** Optional steps the run flow takes once the sandbox is up. */
+export interface ApplyHooks {
+  /**
+   * Runs after the sandbox is applied and before the job's command. It may
+   * run commands inside the sandbox; returning false stops the job (the
+   * engine then tears down and returns status 125 without running it).
+   */
+  beforeCommand?: (runInside: RunInside) => Promise<boolean>;
 }
 
 export interface ProbeOptions {
@@ -101,5 +117,6 @@ export interface Engine {
     input: PlanInput,
     plan: EnginePlan,
     controls: ApplyControls,
+    hooks?: ApplyHooks,
   ): Promise<RunOutcome>;
 }

@@ -13,6 +13,7 @@ export interface RunOptions {
   /** When true, a non-zero exit is returned instead of thrown. */
   allowFailure?: boolean;
   env?: Record<string, string>;
+  cwd?: string;
   timeoutMs?: number;
 }
 
@@ -54,6 +55,7 @@ export function createCommandRunner(): CommandRunner {
       return new Promise((resolve, reject) => {
         const child = spawn(file, args, {
           env: options.env ?? process.env,
+          cwd: options.cwd,
           stdio: ['pipe', 'pipe', 'pipe'],
           timeout: options.timeoutMs ?? 30_000,
           killSignal: 'SIGKILL',

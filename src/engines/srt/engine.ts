@@ -1,16 +1,27 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SandboxError } from '../../errors.js';
+import { EXIT_SANDBOX_FAILURE, SandboxError } from '../../errors.js';
 import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
-import type { Engine, EnginePlan, PlanInput } from '../types.js';
+import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
+import { blockedFromViolations } from './violations.js';
 import { loadSrt, probeSrt } from './probe.js';
 import { srtSettings, type SrtSettings } from './settings.js';
 
 /** Settings live in the run's state directory: not /tmp, hidden from the command. */
 function settingsPath(input: PlanInput): string {
   return path.join(input.stateDir, 'srt-settings.json');
+}
+
+/** The violation lines SRT's proxies recorded in this process. */
+function violationLines(manager: {
+  getSandboxViolationStore(): { getViolations(): Array<{ line: string }> };
+}): string[] {
+  return manager
+    .getSandboxViolationStore()
+    .getViolations()
+    .map((v) => v.line);
 }
 
 /** SRT's mux proxy leaves one socket file per backend in the temp dir. */
@@ -44,7 +55,7 @@ export const srtEngine: Engine = {
     };
   },
 
-  async apply(ctx, input, plan, controls) {
+  async apply(ctx, input, plan, controls, hooks = {}) {
     const settings = plan.details.settings as SrtSettings;
     const undo = new UndoStack();
     const { SandboxManager, SandboxRuntimeConfigSchema } = await loadSrt();
@@ -76,6 +87,32 @@ export const srtEngine: Engine = {
       // The preamble proves, from inside, that SRT built the sandbox before
       // the job's command starts; without it nothing of the job has run, so
       // falling back to another engine is safe.
+      const runInside: RunInside = async (argv) => {
+        const inner = await SandboxManager.wrapWithSandbox(
+          argv.map(shellQuote).join(' '),
+        );
+        const result = await ctx.exec.run(['/bin/sh', '-c', inner], {
+          allowFailure: true,
+          env: input.command.env,
+          cwd: input.command.cwd,
+          timeoutMs: 60_000,
+        });
+        SandboxManager.cleanupAfterCommand();
+        return {
+          status: result.exitCode,
+          stdout: result.stdout,
+          stderr: result.stderr,
+        };
+      };
+      if (hooks.beforeCommand && !(await hooks.beforeCommand(runInside))) {
+        return {
+          exitCode: EXIT_SANDBOX_FAILURE,
+          blocked: blockedFromViolations(violationLines(SandboxManager)),
+        };
+      }
+      // The self-test's refusals are not the job's.
+      SandboxManager.getSandboxViolationStore().clear();
+
       const command = input.command.argv.map(shellQuote).join(' ');
       const wrapped = await SandboxManager.wrapWithSandbox(
         `${READY_PREAMBLE} exec ${command}`,
@@ -98,7 +135,10 @@ export const srtEngine: Engine = {
           { context: { step: 'srt start', exitCode: child.status } },
         );
       }
-      return { exitCode: child.status };
+      return {
+        exitCode: child.status,
+        blocked: blockedFromViolations(violationLines(SandboxManager)),
+      };
     } finally {
       const failures = await undo.unwind(ctx.log);
       if (failures.length)

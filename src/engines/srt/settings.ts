@@ -95,6 +95,11 @@ export function srtSettings(
       "under SRT, localhost is the sandbox's own loopback: servers the command starts are reachable, services on the runner's loopback are not",
     );
   }
+  if (filesystem.denyRead.length > 0) {
+    warnings.push(
+      'under SRT, a directory denied for reading shows as an empty directory that the command can write to; what it writes there vanishes with the sandbox (the real directory is untouched)',
+    );
+  }
   warnings.push(
     'under SRT, network access goes through HTTP and SOCKS proxies: clients that ignore HTTP(S)_PROXY/ALL_PROXY get no network at all (fails closed), and UDP is not carried',
   );

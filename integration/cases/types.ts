@@ -1,0 +1,24 @@
+// The shape of a verdict case (see ../cases.ts).
+
+export type Verdict = 'allowed' | 'refused';
+/** Engines the table is run against; `none` has no gaps: no sandbox, no excuses. */
+export type EngineName = 'srt' | 'kernel' | 'docker' | 'none';
+
+/** An engine's known, documented deviation from the expected verdict. */
+export interface Gap {
+  observed: Verdict;
+  why: string;
+}
+
+export interface VerdictCase {
+  id: string;
+  description: string;
+  /** POSIX sh; helpers from scripts/flow/probe-lib.sh. */
+  script: string;
+  expected: Verdict;
+  /** Names the test DNS server must never be asked while a sandbox runs. */
+  neverQueried?: string[];
+  /** False when running it unsandboxed would change the host (e.g. /etc). */
+  baseline?: boolean;
+  gaps?: Partial<Record<EngineName, Gap>>;
+}

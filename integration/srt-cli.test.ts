@@ -1,0 +1,154 @@
+// flow-sandbox's run command around the SRT engine, in the private test
+// network: the fallback when SRT cannot run, the minimum level, and the
+// dry run that must leave the host unchanged. Root only.
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { useTestnet } from './fixture.js';
+import {
+  listing,
+  pathWithout,
+  runSandboxed,
+  stateDirOf,
+} from './sandbox-run.js';
+import { rootSkipReason } from './skip.js';
+
+const SRT = ['--force-sandbox', '--engine', 'srt'];
+const skip = rootSkipReason(['bwrap', 'socat', 'rg', 'node']);
+
+if (skip) {
+  // Reported as skipped, with the reason, never as passed.
+  test.skip(`flow-sandbox run with SRT (${skip})`, () => {});
+} else {
+  const { net: nett, start } = useTestnet(test);
+
+  test.serial(
+    'without bubblewrap SRT falls back with a warning and the command runs',
+    async (t) => {
+      const marker = `ran-fallback-${randomBytes(3).toString('hex')}`;
+      const bin = await pathWithout(nett(), ['bwrap']);
+      const result = await runSandboxed(nett(), SRT, ['touch', marker], {
+        PATH: bin,
+      });
+      t.is(result.exitCode, 0, result.stderr);
+      t.regex(
+        result.stderr,
+        /WARN.*SANDBOX COULD NOT BE APPLIED.*WITHOUT a sandbox/,
+      );
+      t.regex(result.stderr, /bwrap|bubblewrap/);
+      t.true(
+        existsSync(path.join(nett().paths.work, marker)),
+        'the command must run',
+      );
+    },
+  );
+
+  test.serial(
+    'without bubblewrap and --minimum-level srt the command does not run (exit 125)',
+    async (t) => {
+      const marker = `ran-minimum-${randomBytes(3).toString('hex')}`;
+      const bin = await pathWithout(nett(), ['bwrap']);
+      const result = await runSandboxed(
+        nett(),
+        [...SRT, '--minimum-level', 'srt'],
+        ['touch', marker],
+        { PATH: bin },
+      );
+      t.is(result.exitCode, 125, result.stderr);
+      t.regex(result.stderr, /minimum sandbox level is srt/);
+      t.false(
+        existsSync(path.join(nett().paths.work, marker)),
+        'the command must not run',
+      );
+    },
+  );
+
+  for (const json of [false, true]) {
+    const flags = json ? ['--dry-run', '--json'] : ['--dry-run'];
+    test.serial(
+      `run ${flags.join(' ')} prints the plan and leaves the host unchanged`,
+      async (t) => {
+        const n = nett();
+        const marker = `ran-dry-${randomBytes(3).toString('hex')}`;
+        const before = {
+          snap: await n.snapshot(),
+          tmp: await listing(n.paths.tmp),
+          state: await listing(stateDirOf(n)),
+          work: await listing(n.paths.work),
+        };
+        const result = await runSandboxed(
+          n,
+          [...SRT, ...flags],
+          ['touch', marker],
+        );
+        const after = {
+          snap: await n.snapshot(),
+          tmp: await listing(n.paths.tmp),
+          state: await listing(stateDirOf(n)),
+          work: await listing(n.paths.work),
+        };
+
+        t.is(result.exitCode, 0, result.stderr);
+        t.deepEqual(await n.differences(before.snap, after.snap), []);
+        t.deepEqual(after.tmp, before.tmp, '/tmp');
+        t.deepEqual(after.state, before.state, 'state directory');
+        t.deepEqual(
+          after.work,
+          before.work,
+          'work directory: the command must not run',
+        );
+        if (json) {
+          const plan = JSON.parse(result.stdout) as DryRunJson;
+          t.true(plan.decision.apply);
+          t.is(plan.engine.chosen, 'srt');
+          t.false(
+            existsSync(plan.stateDir),
+            'the run state dir is not created',
+          );
+          const allow = plan.policy.network.allow.map(
+            (r) => `${r.entry} <- ${r.source.kind}`,
+          );
+          t.true(
+            allow.some((a) => a.startsWith('gitlab.test ')),
+            allow.join(', '),
+          );
+          t.true(
+            allow.some((a) => a.startsWith('*.gitlab.test ')),
+            allow.join(', '),
+          );
+          t.true(
+            plan.policy.network.allow.every((r) => r.source.kind.length > 0),
+          );
+          const srt = plan.enginePlan.details.settings.network.allowedDomains;
+          t.true(
+            srt.includes('gitlab.test') && srt.includes('*.gitlab.test'),
+            srt.join(', '),
+          );
+        } else {
+          t.regex(result.stdout, /Decision: sandbox applies/);
+          t.regex(result.stdout, /Engine: srt/);
+          t.regex(result.stdout, /\*\.gitlab\.test\s+from \S+/);
+          t.regex(result.stdout, /Engine plan \(srt\)/);
+          t.regex(result.stdout, /allowedDomains/);
+        }
+      },
+    );
+  }
+
+  test.serial('no leftovers in the runner namespace', async (t) => {
+    t.deepEqual(await nett().differences(start(), await nett().snapshot()), []);
+    t.deepEqual(await listing(nett().paths.tmp), [], 'nothing left in /tmp');
+  });
+}
+
+/** The parts of `--dry-run --json` these tests read. */
+interface DryRunJson {
+  decision: { apply: boolean };
+  engine: { chosen: string };
+  stateDir: string;
+  policy: { network: { allow: { entry: string; source: { kind: string } }[] } };
+  enginePlan: {
+    details: { settings: { network: { allowedDomains: string[] } } };
+  };
+}

@@ -1,0 +1,163 @@
+// The SRT engine against the verdict table, in the private test network.
+// Root only: skipped with the reason elsewhere.
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { CASES } from './cases.js';
+import {
+  baselineCases,
+  compareCases,
+  formatTable,
+  leakedNames,
+  runFlow,
+} from './flow.js';
+import { useTestnet } from './fixture.js';
+import {
+  jobEnv,
+  listing,
+  runSandboxed,
+  sandboxWrap,
+  stateDirOf,
+} from './sandbox-run.js';
+import { rootSkipReason } from './skip.js';
+
+const SRT = ['--force-sandbox', '--engine', 'srt'];
+const skip = rootSkipReason(['bwrap', 'socat', 'rg', 'node']);
+
+if (skip) {
+  // Reported as skipped, with the reason, never as passed.
+  test.skip(`SRT verdict cases (${skip})`, () => {});
+} else {
+  const { net: nett, start } = useTestnet(test);
+
+  test.serial(
+    'without a sandbox every case is possible in the test network',
+    async (t) => {
+      const cases = baselineCases(CASES);
+      const { result, observations } = await runFlow(nett(), {
+        cases,
+        wrap: [],
+      });
+      const rows = compareCases(cases, observations, 'baseline');
+      t.log(`\n${formatTable(rows)}`);
+      t.deepEqual(
+        rows
+          .filter((r) => !r.ok)
+          .map((r) => `${r.case.id}: ${r.observed} ${r.detail}`),
+        [],
+        result.stderr,
+      );
+    },
+  );
+
+  test.serial(
+    'SRT gives every case its verdict and looks up no refused name',
+    async (t) => {
+      const asked = (await nett().dnsQueries()).length;
+      const { result, observations } = await runFlow(nett(), {
+        cases: CASES,
+        wrap: sandboxWrap(SRT),
+        env: jobEnv(nett()),
+      });
+      const rows = compareCases(CASES, observations, 'srt');
+      t.log(`\n${formatTable(rows)}`);
+      for (const r of rows.filter((row) => row.gap)) {
+        t.log(`known SRT gap in ${r.case.id}: ${r.case.gaps?.srt?.why}`);
+      }
+      t.is(result.exitCode, 0, result.stderr);
+      t.deepEqual(
+        rows
+          .filter((r) => !r.ok)
+          .map(
+            (r) =>
+              `${r.case.id}: expected ${r.expected}, observed ${r.observed} (${r.detail})`,
+          ),
+        [],
+      );
+      const during = (await nett().dnsQueries()).slice(asked);
+      t.deepEqual(
+        leakedNames(CASES, during),
+        [],
+        'refused names reached the DNS server',
+      );
+    },
+  );
+
+  test.serial('a refused name never reaches the test DNS server', async (t) => {
+    const nonce = randomBytes(4).toString('hex');
+    const names = [
+      `leak-${nonce}.outside.test`,
+      `leak2-${nonce}.evil.test`,
+      `leak3-${nonce}.outside.test`,
+    ];
+    const script = [
+      `curl -s --max-time 5 http://${names[0]}/`,
+      `curl -s --max-time 5 --noproxy '*' http://${names[0]}/`,
+      `getent hosts ${names[1]}`,
+      `python3 -c 'import socket; socket.getaddrinfo("${names[2]}", 80)'`,
+      'curl -s --max-time 5 http://gitlab.test/',
+    ].join('; ');
+    const asked = (await nett().dnsQueries()).length;
+    const result = await runSandboxed(nett(), SRT, ['sh', '-c', script]);
+    const during = (await nett().dnsQueries()).slice(asked);
+    t.regex(
+      result.stdout,
+      /fsbxt-host=gitlab/,
+      'the allowed request is the control',
+    );
+    t.true(
+      during.includes('gitlab.test'),
+      'the DNS log records the allowed lookup',
+    );
+    t.deepEqual(
+      during.filter((n) => n.includes(nonce)),
+      [],
+    );
+  });
+
+  test.serial('an allowed Unix socket is reachable', async (t) => {
+    const dir = path.join(nett().paths.base, 'sockets');
+    await mkdir(dir, { recursive: true });
+    const allowed = path.join(dir, 'allowed.sock');
+    const other = path.join(dir, 'other.sock');
+    const servers = [allowed, other].map((file) =>
+      net
+        .createServer((c) => c.end(`fsbxt-unix ${path.basename(file)}\n`))
+        .listen(file),
+    );
+    t.teardown(() => servers.forEach((s) => s.close()));
+    const config = path.join(nett().paths.base, 'unix-policy.yml');
+    await writeFile(config, `network:\n  unix_sockets: [${allowed}]\n`);
+
+    const probe = (file: string) =>
+      `python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("${file}"); print(s.recv(64).decode().strip())'`;
+    const result = await runSandboxed(
+      nett(),
+      [...SRT, '--config', config],
+      ['sh', '-c', `${probe(allowed)}; ${probe(other)}`],
+    );
+    t.regex(result.stdout, /fsbxt-unix allowed\.sock/, result.stderr);
+    if (/fsbxt-unix other\.sock/.test(result.stdout)) {
+      // SRT on Linux opens every socket once one is allowed: the run must say so.
+      t.regex(
+        result.stderr,
+        /cannot allow one Unix socket path without allowing all of them/,
+      );
+      t.log(
+        'known SRT gap: an unlisted Unix socket is reachable too (warned in the job log)',
+      );
+    }
+  });
+
+  test.serial(
+    'no leftovers: the runner namespace is as it was before the tests',
+    async (t) => {
+      const now = await nett().snapshot();
+      t.deepEqual(await nett().differences(start(), now), []);
+      t.deepEqual(await listing(nett().paths.tmp), [], 'nothing left in /tmp');
+      t.deepEqual(await listing(stateDirOf(nett())), [], 'no run state left');
+    },
+  );
+}
