@@ -7,8 +7,9 @@
 #   runtime          the runner image
 #   runtime-nobwrap  the same without bubblewrap: SRT cannot run there, so
 #                    `--engine auto` picks the kernel engine
-#   test             runtime plus dev dependencies and the compiled tests,
-#                    to run the integration suite inside a container
+#   test             runtime plus the whole built checkout (dev dependencies,
+#                    compiled tests, scripts), to run the integration suite
+#                    inside a container
 #
 # Works with the legacy builder and BuildKit. RUN steps need the npm
 # registry and a Debian mirror: use `docker build --network host` where the
