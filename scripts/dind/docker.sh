@@ -39,8 +39,8 @@ docker_up() {
   DOCKERD_PID=$!
   DOCKERD_STARTED=1
 
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0
     kill -0 "$DOCKERD_PID" 2>/dev/null || break
     sleep 0.5
@@ -56,8 +56,8 @@ docker_down() {
   log "stopping the dockerd this run started (pid $DOCKERD_PID)"
   kill -TERM "$DOCKERD_PID" 2>/dev/null || true
 
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     kill -0 "$DOCKERD_PID" 2>/dev/null || break
     sleep 0.5
   done

@@ -2,7 +2,7 @@
 # same verdicts inside a job container as on the host. Sourced after lib.sh
 # and cases.sh; needs LOG_DIR. FSBX_DIND_HOST_COMPARE=0 turns it off.
 
-CASE_TITLE[1-vs-host]="  ...same test verdicts as the suite on the host"
+CASE_TITLE["1-vs-host"]="  ...same test verdicts as the suite on the host"
 
 # Test titles with their outcome (pass, fail, skip), from ava's TAP output.
 tap_outcomes() {

@@ -5,9 +5,9 @@
 # same time (named fsbx...), so the host comparison only fails on what this
 # run could have made: Docker's links, bridges and chains, or our run id.
 
-CASE_TITLE[clean-docker]="no container, network, volume or stray layer left"
-CASE_TITLE[clean-host]="no netns, link, nft table or chain left on the host"
-CASE_TITLE[clean-daemon]="the dockerd this run started is gone"
+CASE_TITLE["clean-docker"]="no container, network, volume or stray layer left"
+CASE_TITLE["clean-host"]="no netns, link, nft table or chain left on the host"
+CASE_TITLE["clean-daemon"]="the dockerd this run started is gone"
 
 # Kernel objects as lines: netns, links, nft tables, iptables chains.
 host_objects() {
