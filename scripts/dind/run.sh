@@ -32,12 +32,14 @@ phase() {
   TIMINGS+=("$(printf '%-28s %4ss' "$1" "$(($(now) - $2))")")
 }
 
-# On any exit: our containers go, and a daemon we started stops.
+# On any exit: our containers and the layers of a failed build go, and a
+# daemon we started stops.
 on_exit() {
   local ids
   ids=$(docker ps -aq --filter "label=$DIND_RUN_LABEL=$RUN_ID" 2>/dev/null ||
     true)
-  [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+  docker image prune -f --filter "label=$STAGE_LABEL" >/dev/null 2>&1 || true
   [ "${FSBX_DIND_KEEP_DAEMON:-0}" = 1 ] || docker_down
 }
 trap on_exit EXIT
