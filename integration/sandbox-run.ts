@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { NetExecResult } from '../scripts/testnet/exec.js';
+import {
+  HARNESS_TMP_ENTRIES,
+  type NetExecResult,
+} from '../scripts/testnet/exec.js';
 import { SAFE_PATH } from '../scripts/testnet/files.js';
 import type { Testnet } from '../scripts/testnet/testnet.js';
 import { INSTANCE_HOST } from '../scripts/testnet/topology.js';
@@ -70,4 +73,10 @@ export async function pathWithout(
 /** A directory's entries, sorted; empty when it does not exist. */
 export async function listing(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();
+}
+
+/** What a run left in the network's private /tmp, less the harness's own. */
+export async function tmpLeftovers(net: Testnet): Promise<string[]> {
+  const entries = await listing(net.paths.tmp);
+  return entries.filter((e) => !HARNESS_TMP_ENTRIES.includes(e));
 }

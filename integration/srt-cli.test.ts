@@ -8,6 +8,7 @@ import path from 'node:path';
 import { useTestnet } from './fixture.js';
 import {
   listing,
+  tmpLeftovers,
   pathWithout,
   runSandboxed,
   stateDirOf,
@@ -73,7 +74,7 @@ if (skip) {
         const marker = `ran-dry-${randomBytes(3).toString('hex')}`;
         const before = {
           snap: await n.snapshot(),
-          tmp: await listing(n.paths.tmp),
+          tmp: await tmpLeftovers(n),
           state: await listing(stateDirOf(n)),
           work: await listing(n.paths.work),
         };
@@ -84,7 +85,7 @@ if (skip) {
         );
         const after = {
           snap: await n.snapshot(),
-          tmp: await listing(n.paths.tmp),
+          tmp: await tmpLeftovers(n),
           state: await listing(stateDirOf(n)),
           work: await listing(n.paths.work),
         };
@@ -138,7 +139,7 @@ if (skip) {
 
   test.serial('no leftovers in the runner namespace', async (t) => {
     t.deepEqual(await nett().differences(start(), await nett().snapshot()), []);
-    t.deepEqual(await listing(nett().paths.tmp), [], 'nothing left in /tmp');
+    t.deepEqual(await tmpLeftovers(nett()), [], 'nothing left in /tmp');
   });
 }
 

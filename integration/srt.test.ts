@@ -17,6 +17,7 @@ import { useTestnet } from './fixture.js';
 import {
   jobEnv,
   listing,
+  tmpLeftovers,
   runSandboxed,
   sandboxWrap,
   stateDirOf,
@@ -156,7 +157,7 @@ if (skip) {
     async (t) => {
       const now = await nett().snapshot();
       t.deepEqual(await nett().differences(start(), now), []);
-      t.deepEqual(await listing(nett().paths.tmp), [], 'nothing left in /tmp');
+      t.deepEqual(await tmpLeftovers(nett()), [], 'nothing left in /tmp');
       t.deepEqual(await listing(stateDirOf(nett())), [], 'no run state left');
     },
   );

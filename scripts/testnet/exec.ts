@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { NetPaths } from './files.js';
 import { SAFE_PATH } from './files.js';
@@ -20,18 +21,36 @@ export interface NetExecResult {
   timedOut: boolean;
 }
 
-// Runs as `sh -c SCRIPT fsbxt-exec RESOLV HOSTS TMP CWD ARGV...` inside a new
-// mount namespace: the binds are private to it, so the host's /etc and /tmp
-// are never changed, and they vanish with the command.
+// Runs as `sh -c SCRIPT fsbxt-exec RESOLV HOSTS TMP CWD KEEP ARGV...` inside
+// a new mount namespace: the binds are private to it, so the host's /etc
+// and /tmp are never changed, and they vanish with the command. KEEP is the
+// checkout when it lies under /tmp (a CI clone may): it is bound into the
+// private /tmp at the same path, or the CLI under test would vanish.
 const MOUNT_SCRIPT = [
   'set -e',
   'mount --bind "$1" /etc/resolv.conf',
   'mount --bind "$2" /etc/hosts',
-  'mount --bind "$3" /tmp',
+  'if [ -n "$5" ]; then mkdir -p "$3${5#/tmp}"; mount --bind "$5" "$3${5#/tmp}"; fi',
+  'mount --rbind "$3" /tmp',
   'cd "$4"',
-  'shift 4',
+  'shift 5',
   'exec "$@"',
 ].join('\n');
+
+/** The checkout this code runs from, when it lies under /tmp. */
+const CHECKOUT = fileURLToPath(new URL('../../../', import.meta.url)).replace(
+  /\/$/,
+  '',
+);
+const KEEP = CHECKOUT.startsWith('/tmp/') ? CHECKOUT : '';
+
+/**
+ * Entries the harness itself puts in a network's private /tmp (the mount
+ * point of a checkout under /tmp); leftover checks ignore them.
+ */
+export const HARNESS_TMP_ENTRIES: readonly string[] = KEEP
+  ? [KEEP.split('/')[2]!]
+  : [];
 
 /** The base environment: fake HOME, system PATH, nothing from the caller. */
 export function baseEnv(paths: NetPaths): Record<string, string> {
@@ -69,6 +88,7 @@ export function execArgv(
     paths.hosts,
     paths.tmp,
     cwd,
+    KEEP,
     ...argv,
   ];
 }

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { hostContext } from '../context.js';
 import { ENGINE_NAMES } from '../engines/select.js';
 import type { ApplyControls } from '../engines/types.js';
@@ -7,15 +7,23 @@ import {
   EXIT_SANDBOX_FAILURE,
   SandboxError,
 } from '../errors.js';
-import { createLogger, LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
+import { createLogger } from '../log/logger.js';
 import { doctorCommand } from './doctor.js';
 import { logOptions, resolveRunOptions, type RawFlags } from './options.js';
-import { runCommand } from './run.js';
+import { withRunOptions } from './flags.js';
+import { runCommand, selftestCommand } from './run.js';
 
-const collect = (value: string, previous: string[] = []) => [
-  ...previous,
-  value,
-];
+/** Runs `body` with SIGINT and SIGTERM turned into an abort. */
+async function withSignals(
+  body: (controls: ApplyControls) => Promise<number>,
+): Promise<number> {
+  const controls = signalControls();
+  try {
+    return await body(controls);
+  } finally {
+    controls.dispose();
+  }
+}
 
 function signalControls(): ApplyControls & { dispose(): void } {
   const controller = new AbortController();
@@ -53,59 +61,11 @@ function program(onExit: (code: number) => void): Command {
     )
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
-  root
-    .command('run')
+  withRunOptions(root.command('run'))
     .description(
       'run COMMAND in the sandbox and exit with its status (125: flow-sandbox failed, nothing ran)',
     )
     .usage('[options] -- COMMAND [ARGS...]')
-    .option('--config <file>', 'YAML policy file (FLOW_SANDBOX_CONFIG)')
-    .option(
-      '--allow <entry>',
-      'add a network allow entry; repeatable (FLOW_SANDBOX_ALLOW, comma-separated)',
-      collect,
-    )
-    .option(
-      '--deny <entry>',
-      'add a network deny entry; repeatable (FLOW_SANDBOX_DENY)',
-      collect,
-    )
-    .option(
-      '--engine <name>',
-      `auto, ${ENGINE_NAMES.join(', ')} (FLOW_SANDBOX_ENGINE)`,
-    )
-    .option(
-      '--minimum-level <level>',
-      'refuse to run below this level: srt, kernel, none (FLOW_SANDBOX_MINIMUM_LEVEL)',
-    )
-    .option(
-      '--firewall <backend>',
-      'kernel engine firewall: auto, nft, iptables (FLOW_SANDBOX_FIREWALL)',
-    )
-    .option(
-      '--force-sandbox',
-      'apply the sandbox even where the job conditions say not to (FLOW_SANDBOX_FORCE_SANDBOX)',
-    )
-    .option(
-      '--dry-run',
-      'print the plan; run nothing, change nothing (FLOW_SANDBOX_DRY_RUN)',
-    )
-    .option(
-      '--json',
-      'with --dry-run: the plan as JSON on stdout (FLOW_SANDBOX_JSON)',
-    )
-    .addOption(
-      new Option(
-        '--log-level <level>',
-        `${LOG_LEVELS.join(', ')} (FLOW_SANDBOX_LOG_LEVEL)`,
-      ),
-    )
-    .addOption(
-      new Option(
-        '--log-format <format>',
-        `${LOG_FORMATS.join(', ')} (FLOW_SANDBOX_LOG_FORMAT)`,
-      ),
-    )
     .argument('[command...]')
     .exitOverride()
     .action(async (command: string[], flags: RawFlags) => {
@@ -115,12 +75,28 @@ function program(onExit: (code: number) => void): Command {
         level: options.logLevel,
         format: options.logFormat,
       });
-      const controls = signalControls();
-      try {
-        onExit(await runCommand(hostContext(log), options, controls));
-      } finally {
-        controls.dispose();
-      }
+      onExit(
+        await withSignals((c) => runCommand(hostContext(log), options, c)),
+      );
+    });
+  withRunOptions(root.command('selftest'))
+    .description(
+      'apply the policy and prove the sandbox refuses an outside host, other DNS servers, ~/.ssh and writes outside the allowed paths; exit 0 if every check passes, 1 if one fails, 125 if no sandbox can be applied',
+    )
+    .exitOverride()
+    .action(async (flags: RawFlags) => {
+      const options = {
+        ...resolveRunOptions(flags, { ...process.env }, ['true'], ENGINE_NAMES),
+        selftest: true,
+        forceSandbox: true,
+      };
+      const log = createLogger({
+        level: options.logLevel,
+        format: options.logFormat,
+      });
+      onExit(
+        await withSignals((c) => selftestCommand(hostContext(log), options, c)),
+      );
     });
   root
     .command('doctor')

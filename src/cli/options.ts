@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { invalidInput } from '../errors.js';
 import type { EntryList } from '../policy/build.js';
 import { LEVELS, type EngineName, type Level } from '../engines/types.js';
@@ -11,6 +12,18 @@ import {
 /** Everything `flow-sandbox run` was asked to do, validated. */
 export interface RunOptions {
   config?: string;
+  /** The runner operator's policy file; never read from the project. */
+  operatorPolicy?: string;
+  /** Let refused destinations through and report them. */
+  audit: boolean;
+  /** Where to write the audit findings as JSON. */
+  auditReport?: string;
+  /** Prove the sandbox refuses what it must before the job starts. */
+  selftest: boolean;
+  /** The address the self-test must fail to reach (and query as DNS). */
+  selftestAddress?: string;
+  /** Where to write the end-of-run report as JSON. */
+  report?: string;
   allow: EntryList;
   deny: EntryList;
   engine: 'auto' | EngineName;
@@ -27,6 +40,12 @@ export interface RunOptions {
 /** Raw values as commander hands them over (flags only, no env). */
 export interface RawFlags {
   config?: string;
+  operatorPolicy?: string;
+  audit?: boolean;
+  auditReport?: string;
+  selftest?: boolean;
+  selftestAddress?: string;
+  report?: string;
   allow?: string[];
   deny?: string[];
   engine?: string;
@@ -42,6 +61,12 @@ export interface RawFlags {
 /** The environment variable behind each flag. */
 export const ENV_NAMES = {
   config: 'FLOW_SANDBOX_CONFIG',
+  operatorPolicy: 'FLOW_SANDBOX_OPERATOR_POLICY',
+  audit: 'FLOW_SANDBOX_AUDIT',
+  auditReport: 'FLOW_SANDBOX_AUDIT_REPORT',
+  selftest: 'FLOW_SANDBOX_SELFTEST',
+  selftestAddress: 'FLOW_SANDBOX_SELFTEST_ADDRESS',
+  report: 'FLOW_SANDBOX_REPORT',
   allow: 'FLOW_SANDBOX_ALLOW',
   deny: 'FLOW_SANDBOX_DENY',
   engine: 'FLOW_SANDBOX_ENGINE',
@@ -109,6 +134,25 @@ function entries(
   };
 }
 
+/** An IP literal, for the self-test's outside address. */
+function address(
+  flag: string,
+  envName: string,
+  flagValue: string | undefined,
+  envValue: string | undefined,
+): string | undefined {
+  const [field, value] =
+    flagValue !== undefined ? [flag, flagValue] : [envName, envValue];
+  if (value === undefined || value === '') return undefined;
+  if (isIP(value)) return value;
+  throw invalidInput(
+    'USAGE',
+    field,
+    value,
+    'an IPv4 or IPv6 address, such as 192.0.2.1',
+  );
+}
+
 /** Logging options alone, resolved early so errors can be logged in the right format. */
 export function logOptions(
   flags: RawFlags,
@@ -152,6 +196,18 @@ export function resolveRunOptions(
   const levels = LEVELS.filter((l) => engines.includes(l));
   return {
     config: flags.config ?? (env[ENV_NAMES.config] || undefined),
+    operatorPolicy:
+      flags.operatorPolicy ?? (env[ENV_NAMES.operatorPolicy] || undefined),
+    audit: bool(flags.audit, ENV_NAMES.audit, env[ENV_NAMES.audit]),
+    auditReport: flags.auditReport ?? (env[ENV_NAMES.auditReport] || undefined),
+    selftest: bool(flags.selftest, ENV_NAMES.selftest, env[ENV_NAMES.selftest]),
+    selftestAddress: address(
+      '--selftest-address',
+      ENV_NAMES.selftestAddress,
+      flags.selftestAddress,
+      env[ENV_NAMES.selftestAddress],
+    ),
+    report: flags.report ?? (env[ENV_NAMES.report] || undefined),
     allow: entries('--allow', flags.allow, ENV_NAMES.allow, env),
     deny: entries('--deny', flags.deny, ENV_NAMES.deny, env),
     engine: choice(

@@ -1,7 +1,6 @@
-import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { decide, type Decision } from '../decision/decide.js';
+import type { Decision } from '../decision/decide.js';
 import { engineByName, selectEngine } from '../engines/select.js';
 import { loadSrt } from '../engines/srt/probe.js';
 import type {
@@ -10,9 +9,11 @@ import type {
   PlanInput,
   ProbeResult,
 } from '../engines/types.js';
-import { describeError, SandboxError } from '../errors.js';
-import { readAgentConfig } from '../policy/agent-config.js';
-import { buildPolicy } from '../policy/build.js';
+import {
+  describeError,
+  EXIT_SANDBOX_FAILURE,
+  SandboxError,
+} from '../errors.js';
 import type { Policy } from '../policy/types.js';
 import { planToJson, planToText } from '../plan/render.js';
 import type { EngineChoice, RunPlan } from '../plan/types.js';
@@ -22,7 +23,16 @@ import {
   removeRunDir,
   stateRoot,
 } from '../state/dir.js';
+import { checkAuditEngine, reportAudit } from './audit.js';
+import {
+  buildReport,
+  finishReport,
+  selftestHook,
+  type SelftestState,
+} from './finish.js';
+import type { RunReport } from '../report/types.js';
 import type { RunOptions } from './options.js';
+import { preparePolicy, type Prepared } from './prepare.js';
 
 /** The job's environment, minus flow-sandbox's own settings. */
 function commandEnv(
@@ -35,36 +45,15 @@ function commandEnv(
   return out;
 }
 
-function forcedBy(options: RunOptions): string | undefined {
-  if (options.forceSandbox) return '--force-sandbox';
-  if (options.minimumLevel !== 'none')
-    return `--minimum-level ${options.minimumLevel}`;
-  return undefined;
-}
-
-/** Everything up to the engine choice: pure of host changes. */
-async function prepare(ctx: Context, options: RunOptions) {
-  const home = ctx.env.HOME || os.homedir();
-  const policy = await buildPolicy({
-    env: ctx.env,
-    base: { home, cwd: ctx.cwd },
-    configFile: options.config,
-    allow: [options.allow],
-    deny: [options.deny],
-  });
-  const decision = decide({
-    env: ctx.env,
-    agentConfig: await readAgentConfig(ctx.cwd),
-    forcedBy: forcedBy(options),
-  });
-  return { policy, decision };
-}
-
-function notApplied(options: RunOptions, decision: Decision): EngineChoice {
+function notApplied(
+  options: RunOptions,
+  decision: Decision,
+  minimumLevel: RunOptions['minimumLevel'],
+): EngineChoice {
   return {
     chosen: 'none',
     requested: options.engine,
-    minimumLevel: options.minimumLevel,
+    minimumLevel,
     candidates: [],
     reason: `the sandbox does not apply to this job: ${decision.reason}`,
   };
@@ -78,6 +67,7 @@ function buildPlan(
     decision: Decision;
     choice: EngineChoice;
     runId: string;
+    prepared: Prepared;
   },
 ): { plan: RunPlan; input: PlanInput } {
   const command: CommandSpec = {
@@ -95,6 +85,7 @@ function buildPlan(
     stateDir: path.join(stateRoot(ctx.env), parts.runId),
     probe,
     firewall: options.firewall,
+    ...(options.audit ? { audit: true } : {}),
   };
   const enginePlan = engineByName(parts.choice.chosen).plan(input);
   const plan: RunPlan = {
@@ -105,6 +96,8 @@ function buildPlan(
     command: { argv: command.argv, cwd: command.cwd },
     stateDir: input.stateDir,
     enginePlan,
+    sources: parts.prepared.sources,
+    ...(options.audit ? { audit: true } : {}),
   };
   return { plan, input };
 }
@@ -149,7 +142,7 @@ export async function runCommand(
   }
   ctx.log.sectionStart('setup', 'flow-sandbox: preparing the sandbox');
   try {
-    return await decideAndApply(ctx, options, controls, runId);
+    return (await decideAndApply(ctx, options, controls, runId))?.exitCode ?? 0;
   } catch (error) {
     // Close the job-log section so the error shows outside it.
     ctx.log.sectionEnd('setup');
@@ -157,28 +150,33 @@ export async function runCommand(
   }
 }
 
+/** Runs the job; returns its report, or undefined after a dry run. */
 async function decideAndApply(
   ctx: Context,
   options: RunOptions,
   controls: ApplyControls,
   runId: string,
-): Promise<number> {
-  const { policy, decision } = await prepare(ctx, options);
+): Promise<RunReport | undefined> {
+  const prepared = await preparePolicy(ctx, options);
+  const { policy, decision, minimumLevel } = prepared;
   const tried: ProbeResult[] = [];
   for (;;) {
     const choice = decision.apply
       ? await selectEngine(ctx, {
           requested: options.engine,
-          minimumLevel: options.minimumLevel,
+          minimumLevel,
           exclude: tried,
           applying: !options.dryRun,
         })
-      : notApplied(options, decision);
+      : notApplied(options, decision, minimumLevel);
+    if (options.audit)
+      checkAuditEngine(engineByName(choice.chosen), choice, decision);
     const { plan, input } = buildPlan(options, ctx, {
       policy,
       decision,
       choice,
       runId,
+      prepared,
     });
     logPlan(ctx, plan);
     if (options.dryRun) {
@@ -188,21 +186,31 @@ async function decideAndApply(
           ? `${JSON.stringify(planToJson(plan), null, 2)}\n`
           : planToText(plan),
       );
-      return 0;
+      return undefined;
     }
     await createRunDir(stateRoot(ctx.env), runId);
     try {
       ctx.log.sectionEnd('setup');
+      const selftest: SelftestState = {};
       const outcome = await engineByName(choice.chosen).apply(
         ctx,
         input,
         plan.enginePlan,
         controls,
+        selftestHook(ctx, options, plan, selftest),
       );
       ctx.log.info(`command finished with status ${outcome.exitCode}`, {
         engine: choice.chosen,
       });
-      return outcome.exitCode;
+      if (options.audit)
+        await reportAudit(ctx, options, prepared, {
+          runId,
+          engine: choice.chosen,
+          outcome,
+        });
+      const report = buildReport(plan, outcome, selftest.result);
+      await finishReport(ctx, options, report);
+      return report;
     } catch (error) {
       if (
         !(error instanceof SandboxError) ||
@@ -222,5 +230,35 @@ async function decideAndApply(
     } finally {
       await removeRunDir(input.stateDir);
     }
+  }
+}
+
+/**
+ * `flow-sandbox selftest`: applies the policy, runs only the self-test.
+ * 0 when every check passes, 1 when one fails, 125 when no sandbox applies.
+ */
+export async function selftestCommand(
+  ctx: Context,
+  options: RunOptions,
+  controls: ApplyControls,
+): Promise<number> {
+  const runId = newRunId();
+  ctx.log.sectionStart('setup', 'flow-sandbox: self-test');
+  try {
+    const report = await decideAndApply(
+      ctx,
+      { ...options, command: ['true'] },
+      controls,
+      runId,
+    );
+    if (!report?.selftest) {
+      if (options.dryRun) return 0;
+      ctx.log.error('the self-test could not run: no sandbox was applied');
+      return EXIT_SANDBOX_FAILURE;
+    }
+    return report.selftest.pass ? 0 : 1;
+  } catch (error) {
+    ctx.log.sectionEnd('setup');
+    throw error;
   }
 }

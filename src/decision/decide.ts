@@ -1,6 +1,6 @@
 import type { AgentConfig } from '../policy/agent-config.js';
 import { AGENT_CONFIG_PATH } from '../policy/agent-config.js';
-import { judgeImage } from './image.js';
+import { DEFAULT_IMAGE, judgeImage, parseImageRef } from './image.js';
 
 /** One condition of the decision and whether it held. */
 export interface Condition {
@@ -23,10 +23,43 @@ export interface DecisionInput {
   agentConfig: AgentConfig | undefined;
   /** e.g. `--force-sandbox`, `--minimum-level kernel`; undefined when not forced. */
   forcedBy?: string;
+  /** Which version of the agent configuration was read, for the reason. */
+  agentConfigLabel?: string;
+  /**
+   * Set (to the rule's origin) when the operator requires the sandbox for
+   * custom images too; GitLab itself sandboxes only its default image.
+   */
+  requireForCustomImages?: string;
 }
 
 function isTrue(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes)$/i.test(value.trim());
+}
+
+/** Whether a job image is something other than GitLab's default image. */
+function isCustomImage(ref: string | undefined): boolean {
+  return !ref || parseImageRef(ref).repository !== DEFAULT_IMAGE;
+}
+
+/**
+ * The operator's `require_sandbox_for_custom_images` turns the two image
+ * conditions into passes when the image is a custom one. An old default
+ * image is not custom: it lacks what the sandbox needs, so it still fails.
+ */
+function waiveCustomImage(
+  conditions: Condition[],
+  jobImage: string | undefined,
+  rule: string,
+): void {
+  for (const c of conditions) {
+    const custom =
+      c.name === 'agent-config' ||
+      (c.name === 'image' && isCustomImage(jobImage));
+    if (!c.ok && custom) {
+      c.ok = true;
+      c.reason = `${c.reason}; the sandbox applies anyway: ${rule} requires it for custom images`;
+    }
+  }
 }
 
 /**
@@ -35,17 +68,18 @@ function isTrue(value: string | undefined): boolean {
  */
 export function decide(input: DecisionInput): Decision {
   const image = input.agentConfig?.image;
+  const where = input.agentConfigLabel ?? AGENT_CONFIG_PATH;
   const conditions: Condition[] = [
     image
       ? {
           name: 'agent-config',
           ok: false,
-          reason: `${AGENT_CONFIG_PATH} names a custom image (${image})`,
+          reason: `${where} names a custom image (${image})`,
         }
       : {
           name: 'agent-config',
           ok: true,
-          reason: `no custom image in ${AGENT_CONFIG_PATH}`,
+          reason: `no custom image in ${where}`,
         },
     { name: 'image', ...judgeImage(input.env.CI_JOB_IMAGE) },
     isTrue(input.env.GITLAB_CI) || isTrue(input.env.CI)
@@ -60,6 +94,13 @@ export function decide(input: DecisionInput): Decision {
           reason: 'not on a CI runner (neither GITLAB_CI nor CI is true)',
         },
   ];
+  if (input.requireForCustomImages) {
+    waiveCustomImage(
+      conditions,
+      input.env.CI_JOB_IMAGE,
+      input.requireForCustomImages,
+    );
+  }
   const failed = conditions.filter((c) => !c.ok);
   if (input.forcedBy) {
     const waived = failed.length

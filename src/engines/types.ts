@@ -47,6 +47,29 @@ export interface PlanInput {
   probe: ProbeResult;
   /** Kernel engine only: which firewall backend to use. */
   firewall?: 'auto' | 'nft' | 'iptables';
+  /**
+   * Audit mode: destinations the policy would refuse for not being on the
+   * allow list are let through and recorded; deny entries still block.
+   */
+  audit?: boolean;
+}
+
+/** One destination an audit saw, with how often and why it stood out. */
+export interface ObservedDestination {
+  host: string;
+  /** 0 when the engine did not learn the port. */
+  port: number;
+  count: number;
+  /** For refusals: the engine's reason (deny entry, resolved address, ...). */
+  reason?: string;
+}
+
+/** What an engine saw in audit mode. */
+export interface AuditObservations {
+  /** Not on the allow list: enforcement would have refused them. */
+  letThrough: ObservedDestination[];
+  /** Refused even in audit mode (deny entries, resolved-address checks). */
+  refused: ObservedDestination[];
 }
 
 /** Run-time controls that are not part of the plan. */
@@ -77,6 +100,8 @@ export interface RunOutcome {
   exitCode: number;
   /** What the engine refused during the run, as far as it can see. */
   blocked?: BlockedReport;
+  /** Set when the run was an audit. */
+  audit?: AuditObservations;
 }
 
 /** A command run inside the applied sandbox with its output captured. */
@@ -102,6 +127,8 @@ export interface ProbeOptions {
 /** A sandbox engine: probes the host, plans purely, applies a plan. */
 export interface Engine {
   readonly name: EngineName;
+  /** Whether `apply` honours PlanInput.audit; `--audit` is refused otherwise. */
+  readonly supportsAudit?: boolean;
   /**
    * Checks prerequisites. `deep` may start a throw-away sandbox (doctor
    * only). `quick` is set when the run applies right after: checks that

@@ -37,6 +37,8 @@ export function planToJson(plan: RunPlan): unknown {
       },
       refused: plan.policy.refused,
     },
+    sources: plan.sources ?? [],
+    audit: plan.audit ?? false,
     engine: plan.engine,
     command: plan.command,
     stateDir: plan.stateDir,
@@ -102,6 +104,19 @@ export function planToText(plan: RunPlan): string {
     ]),
     ...(e.fallbackWarning ? [`  WARNING: ${e.fallbackWarning}`] : []),
     '',
+    ...(plan.audit
+      ? [
+          'AUDIT MODE: what the policy would refuse for not being allowed is let through and reported',
+          '',
+        ]
+      : []),
+    ...(plan.sources?.length
+      ? [
+          'Policy sources (strongest first):',
+          ...plan.sources.map((s) => `  ${s.kind}: ${s.detail}`),
+          '',
+        ]
+      : []),
     ...policyLines(plan.policy),
     '',
     `Command: ${JSON.stringify(plan.command.argv)} in ${plan.command.cwd}`,

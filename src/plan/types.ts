@@ -18,6 +18,13 @@ export interface EngineChoice {
   fallbackWarning?: string;
 }
 
+/** One policy source as the run used it, strongest first. */
+export interface PolicySourceSummary {
+  kind: 'operator' | 'project' | 'config' | 'flags' | 'default';
+  /** e.g. `/etc/flow-sandbox/operator.yml (strict)`, the project file's version. */
+  detail: string;
+}
+
 /** The whole plan of one run: what a dry run prints. */
 export interface RunPlan {
   runId: string;
@@ -27,4 +34,8 @@ export interface RunPlan {
   command: { argv: string[]; cwd: string };
   stateDir: string;
   enginePlan: EnginePlan;
+  /** Where the policy came from, strongest first. */
+  sources?: PolicySourceSummary[];
+  /** Set for `--audit` runs. */
+  audit?: boolean;
 }

@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { SandboxError } from '../errors.js';
+import type { ProjectNetworkPolicy } from './agent-config.js';
 import { defaultPolicy } from './defaults.js';
 import { parseNetworkEntry } from './entries.js';
-import {
-  applyLayer,
-  emptyLayer,
-  layerFromFile,
-  type PolicyLayer,
-} from './layer.js';
+import { emptyLayer, layerFromFile, type PolicyLayer } from './layer.js';
 import { parsePolicyFile } from './load.js';
+import { mergePolicy } from './merge.js';
+import type { OperatorPolicy } from './operator.js';
 import type { PathBase } from './paths.js';
+import type { ProjectConfig } from './project-source.js';
+import { loadRecommended } from './recommended.js';
 import type { Policy, RuleSource } from './types.js';
 
 /** Entries given on the command line or in the environment, with their origin. */
@@ -25,6 +25,12 @@ export interface PolicyRequest {
   configFile?: string;
   allow: EntryList[];
   deny: EntryList[];
+  /** `--operator-policy`: the strongest source. */
+  operator?: OperatorPolicy;
+  /** The project's agent configuration, in the version this run trusts. */
+  project?: ProjectConfig;
+  /** Where the recommended allowlist lives (tests point elsewhere). */
+  recommendedFile?: string;
 }
 
 /** Reads a policy file into a layer; a missing or broken file is an error. */
@@ -57,14 +63,70 @@ function entriesLayer(allow: EntryList[], deny: EntryList[]): PolicyLayer {
   return layer;
 }
 
-/** Defaults from the CI environment, then the policy file, then flags. */
+/** The project's network_policy as a layer; origins name the file's version. */
+export function projectLayer(
+  policy: ProjectNetworkPolicy,
+  label: string,
+): PolicyLayer {
+  const rules = (field: 'allowed_domains' | 'denied_domains') =>
+    (policy[field] ?? []).map((raw, i) => {
+      const origin = `${label}: network_policy.${field}[${i}]`;
+      return parseNetworkEntry(
+        raw,
+        origin,
+        { kind: 'project', origin },
+        field === 'denied_domains' ? 'deny' : 'allow',
+      );
+    });
+  const sockets = policy.allow_all_unix_sockets;
+  return {
+    ...emptyLayer(),
+    allow: rules('allowed_domains'),
+    deny: rules('denied_domains'),
+    allowAllUnixSockets:
+      sockets === undefined
+        ? undefined
+        : {
+            value: sockets,
+            source: {
+              kind: 'project',
+              origin: `${label}: network_policy.allow_all_unix_sockets`,
+            },
+          },
+  };
+}
+
+/** The project's layers: its network_policy, then the recommended list if it asks. */
+async function projectLayers(request: PolicyRequest): Promise<PolicyLayer[]> {
+  const project = request.project;
+  const policy = project?.config?.network_policy;
+  if (!project || !policy) return [];
+  const label = project.version.label;
+  const layers = [projectLayer(policy, label)];
+  if (policy.include_recommended_allowed) {
+    layers.push({
+      ...emptyLayer(),
+      allow: await loadRecommended(label, request.recommendedFile),
+    });
+  }
+  return layers;
+}
+
+/**
+ * Defaults from the CI environment, then the sources strongest first:
+ * operator, project (trusted version), recommended, `--config`, flags.
+ */
 export async function buildPolicy(request: PolicyRequest): Promise<Policy> {
-  let policy = defaultPolicy(request.env, request.base);
+  const layers = await projectLayers(request);
   if (request.configFile) {
-    policy = applyLayer(
-      policy,
+    layers.push(
       await loadPolicyFile(request.configFile, 'config', request.base),
     );
   }
-  return applyLayer(policy, entriesLayer(request.allow, request.deny));
+  layers.push(entriesLayer(request.allow, request.deny));
+  return mergePolicy({
+    defaults: defaultPolicy(request.env, request.base),
+    operator: request.operator,
+    layers,
+  });
 }

@@ -1,23 +1,38 @@
-import type { ZodIssue } from 'zod';
+import type { ZodIssue, ZodTypeAny, z } from 'zod';
 import { SandboxError } from '../errors.js';
 import { FIELD_FORMS, PolicyFileSchema, type PolicyFile } from './schema.js';
 
-function issueMessage(label: string, issue: ZodIssue, input: unknown): string {
-  const field = issue.path.join('.');
+const MAX_SHOWN = 120;
+
+/** The value at an issue's path, shown short: a long list is not echoed whole. */
+function shownValue(input: unknown, path: (string | number)[]): string {
   let value: unknown = input;
-  for (const key of issue.path) {
+  for (const key of path) {
     value =
       value && typeof value === 'object'
         ? (value as Record<string | number, unknown>)[key]
         : undefined;
   }
+  if (Array.isArray(value)) return `a list of ${value.length} entries`;
+  const text = JSON.stringify(value) ?? 'nothing';
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}...` : text;
+}
+
+/** One zod issue as a sentence naming the file, the field, the value and the accepted form. */
+export function describeIssue(
+  label: string,
+  issue: ZodIssue,
+  input: unknown,
+  forms: Record<string, string>,
+): string {
+  const field = issue.path.join('.');
   if (issue.code === 'unrecognized_keys') {
     const where = field ? `${field}.` : '';
-    return `${label}: unknown field ${issue.keys.map((k) => `${where}${k}`).join(', ')}; accepted fields here: ${FIELD_FORMS[field] ?? Object.keys(PolicyFileSchema.shape).join(', ')}`;
+    return `${label}: unknown field ${issue.keys.map((k) => `${where}${k}`).join(', ')}; accepted fields here: ${forms[field ? `${field}.*` : '*'] ?? forms[field] ?? 'see the documentation'}`;
   }
   const generic = field.replace(/\.\d+$/, '');
-  const accepted = FIELD_FORMS[generic] ?? issue.message;
-  return `${label}: ${field || '(top level)'}: ${JSON.stringify(value) ?? 'nothing'} is not accepted (${issue.message}); expected ${accepted}`;
+  const accepted = forms[generic] ?? issue.message;
+  return `${label}: ${field || '(top level)'}: ${shownValue(input, issue.path)} is not accepted (${issue.message}); expected ${accepted}`;
 }
 
 /**
@@ -43,28 +58,55 @@ export function yamlErrorLine(error: unknown): string {
   )[0]!;
 }
 
+/** Parses YAML text; a syntax error names the file and says what was `expected`. */
+export async function parseYamlDocument(
+  text: string,
+  label: string,
+  expected: string,
+): Promise<unknown> {
+  try {
+    return await parseYamlText(text);
+  } catch (error) {
+    throw new SandboxError(
+      'CONFIG_INVALID',
+      `${label}: not valid YAML: ${yamlErrorLine(error)}; expected ${expected}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Validates parsed YAML against a schema; the first issue becomes the error. */
+export function validateDocument<S extends ZodTypeAny>(
+  schema: S,
+  data: unknown,
+  label: string,
+  forms: Record<string, string>,
+): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const first = result.error.issues[0]!;
+  throw new SandboxError(
+    'CONFIG_INVALID',
+    describeIssue(label, first, data, forms),
+    { context: { field: first.path.join('.') } },
+  );
+}
+
 /** Parses and validates a YAML policy text; errors name the file, field and value. */
 export async function parsePolicyFile(
   text: string,
   label: string,
 ): Promise<PolicyFile> {
-  let data: unknown;
-  try {
-    data = await parseYamlText(text);
-  } catch (error) {
-    throw new SandboxError(
-      'CONFIG_INVALID',
-      `${label}: not valid YAML: ${yamlErrorLine(error)}; expected a YAML mapping with the keys network and filesystem`,
-      { cause: error },
-    );
-  }
+  const data = await parseYamlDocument(
+    text,
+    label,
+    'a YAML mapping with the keys network and filesystem',
+  );
   if (data === null || data === undefined) return {};
-  const result = PolicyFileSchema.safeParse(data);
-  if (!result.success) {
-    const first = result.error.issues[0]!;
-    throw new SandboxError('CONFIG_INVALID', issueMessage(label, first, data), {
-      context: { field: first.path.join('.') },
-    });
-  }
-  return result.data;
+  return validateDocument(PolicyFileSchema, data, label, {
+    ...FIELD_FORMS,
+    '*': Object.keys(PolicyFileSchema.shape).join(', '),
+    'network.*': FIELD_FORMS.network!,
+    'filesystem.*': FIELD_FORMS.filesystem!,
+  });
 }

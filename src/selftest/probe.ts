@@ -27,40 +27,68 @@ interface Check {
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
 
 /** TCP connect: refused on any error, allowed on connect; a hang is not a refusal. */
-function connect(host: string, port: number, timeoutMs: number): Promise<[Observed, string]> {
+function connect(
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<[Observed, string]> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (o: Observed, d: string) => {
       socket.destroy();
       resolve([o, d]);
     };
-    socket.setTimeout(timeoutMs, () => done('error', `no answer and no refusal within ${timeoutMs} ms`));
+    socket.setTimeout(timeoutMs, () =>
+      done('error', `no answer and no refusal within ${timeoutMs} ms`),
+    );
     socket.on('connect', () => done('allowed', `connected to ${host}:${port}`));
     socket.on('error', (e) => done('refused', code(e)));
   });
 }
 
 /** CONNECT through the sandbox's HTTP proxy, as proxy-aware clients do. */
-function viaProxy(proxy: URL, target: string, timeoutMs: number): Promise<[Observed, string]> {
+function viaProxy(
+  proxy: URL,
+  target: string,
+  timeoutMs: number,
+): Promise<[Observed, string]> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: proxy.hostname, port: Number(proxy.port || 80) });
-    const auth = proxy.username ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n` : '';
+    const socket = net.connect({
+      host: proxy.hostname,
+      port: Number(proxy.port || 80),
+    });
+    const auth = proxy.username
+      ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`
+      : '';
     const done = (o: Observed, d: string) => {
       socket.destroy();
       resolve([o, d]);
     };
-    socket.setTimeout(timeoutMs, () => done('error', `proxy gave no answer within ${timeoutMs} ms`));
-    socket.on('connect', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`));
+    socket.setTimeout(timeoutMs, () =>
+      done('error', `proxy gave no answer within ${timeoutMs} ms`),
+    );
+    socket.on('connect', () =>
+      socket.write(
+        `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`,
+      ),
+    );
     socket.once('data', (d) => {
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(d.toString())?.[1];
-      done(status === '200' ? 'allowed' : 'refused', `proxy answered ${status ?? 'garbage'} for ${target}`);
+      done(
+        status === '200' ? 'allowed' : 'refused',
+        `proxy answered ${status ?? 'garbage'} for ${target}`,
+      );
     });
     socket.on('error', (e) => done('refused', `proxy: ${code(e)}`));
   });
 }
 
 function proxyUrl(): URL | undefined {
-  const raw = process.env.HTTPS_PROXY ?? process.env.https_proxy ?? process.env.HTTP_PROXY ?? process.env.http_proxy;
+  const raw =
+    process.env.HTTPS_PROXY ??
+    process.env.https_proxy ??
+    process.env.HTTP_PROXY ??
+    process.env.http_proxy;
   try {
     return raw ? new URL(raw) : undefined;
   } catch {
@@ -71,27 +99,49 @@ function proxyUrl(): URL | undefined {
 async function outsideByName(c: ProbeConfig): Promise<Check> {
   const proxy = proxyUrl();
   if (proxy) {
-    const [observed, detail] = await viaProxy(proxy, `${c.outsideName}:443`, c.timeoutMs);
+    const [observed, detail] = await viaProxy(
+      proxy,
+      `${c.outsideName}:443`,
+      c.timeoutMs,
+    );
     return { name: 'outside host by name', observed, detail };
   }
   try {
     const { address } = await dns.lookup(c.outsideName);
     const [observed, detail] = await connect(address, 443, c.timeoutMs);
-    return { name: 'outside host by name', observed, detail: `resolved to ${address}; ${detail}` };
+    return {
+      name: 'outside host by name',
+      observed,
+      detail: `resolved to ${address}; ${detail}`,
+    };
   } catch (e) {
-    return { name: 'outside host by name', observed: 'refused', detail: `lookup refused: ${code(e)}` };
+    return {
+      name: 'outside host by name',
+      observed: 'refused',
+      detail: `lookup refused: ${code(e)}`,
+    };
   }
 }
 
 async function outsideByAddress(c: ProbeConfig): Promise<Check> {
-  const [observed, detail] = await connect(c.outsideAddress, c.outsidePort, c.timeoutMs);
+  const [observed, detail] = await connect(
+    c.outsideAddress,
+    c.outsidePort,
+    c.timeoutMs,
+  );
   return { name: 'outside host by address', observed, detail };
 }
 
-function udpQuery(server: string, timeoutMs: number): Promise<[Observed, string]> {
+function udpQuery(
+  server: string,
+  timeoutMs: number,
+): Promise<[Observed, string]> {
   return new Promise((resolve) => {
     const socket = dgram.createSocket(net.isIPv6(server) ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => done('error', `no answer and no refusal within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(
+      () => done('error', `no answer and no refusal within ${timeoutMs} ms`),
+      timeoutMs,
+    );
     const done = (o: Observed, d: string) => {
       clearTimeout(timer);
       socket.close();
@@ -99,8 +149,20 @@ function udpQuery(server: string, timeoutMs: number): Promise<[Observed, string]
     };
     socket.on('error', (e) => done('refused', code(e)));
     socket.on('message', () => done('allowed', `${server} answered`));
-    const query = packet.encode({ type: 'query', id: 4242, flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', name: 'selftest.flow-sandbox.invalid' }] });
-    socket.connect(53, server, () => socket.send(query));
+    const query = packet.encode({
+      type: 'query',
+      id: 4242,
+      flags: packet.RECURSION_DESIRED,
+      questions: [{ type: 'A', name: 'selftest.flow-sandbox.invalid' }],
+    });
+    socket.connect(53, server, () => {
+      // A failed connect still calls back; send then throws synchronously.
+      try {
+        socket.send(query);
+      } catch (e) {
+        done('refused', code(e));
+      }
+    });
   });
 }
 
@@ -118,17 +180,31 @@ async function sshKeys(c: ProbeConfig): Promise<Check> {
   try {
     entries = await readdir(c.sshDir);
   } catch (e) {
-    return { name: '~/.ssh unreadable', observed: 'refused', detail: `${c.sshDir}: ${code(e)}` };
+    return {
+      name: '~/.ssh unreadable',
+      observed: 'refused',
+      detail: `${c.sshDir}: ${code(e)}`,
+    };
   }
   for (const entry of entries) {
     try {
       await readFile(path.join(c.sshDir, entry));
-      return { name: '~/.ssh unreadable', observed: 'allowed', detail: `read ${path.join(c.sshDir, entry)}` };
+      return {
+        name: '~/.ssh unreadable',
+        observed: 'allowed',
+        detail: `read ${path.join(c.sshDir, entry)}`,
+      };
     } catch {
       // Unreadable entries are what we want.
     }
   }
-  return { name: '~/.ssh unreadable', observed: 'refused', detail: entries.length ? `${entries.length} entries, none readable` : 'empty' };
+  return {
+    name: '~/.ssh unreadable',
+    observed: 'refused',
+    detail: entries.length
+      ? `${entries.length} entries, none readable`
+      : 'empty',
+  };
 }
 
 async function writes(c: ProbeConfig): Promise<Check[]> {
@@ -137,9 +213,17 @@ async function writes(c: ProbeConfig): Promise<Check[]> {
     try {
       await writeFile(file, 'flow-sandbox self-test\n', { flag: 'wx' });
       await unlink(file).catch(() => undefined);
-      checks.push({ name: `write ${path.dirname(file)}`, observed: 'allowed', detail: `created ${file}` });
+      checks.push({
+        name: `write ${path.dirname(file)}`,
+        observed: 'allowed',
+        detail: `created ${file}`,
+      });
     } catch (e) {
-      checks.push({ name: `write ${path.dirname(file)}`, observed: 'refused', detail: code(e) });
+      checks.push({
+        name: `write ${path.dirname(file)}`,
+        observed: 'refused',
+        detail: code(e),
+      });
     }
   }
   return checks;
@@ -157,6 +241,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(checks)}\n`);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+if (
+  process.argv[1] &&
+  import.meta.url.endsWith(path.basename(process.argv[1]))
+) {
   await main();
 }

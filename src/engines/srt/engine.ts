@@ -5,9 +5,20 @@ import { EXIT_SANDBOX_FAILURE, SandboxError } from '../../errors.js';
 import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
 import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
+import { srtAuditRecorder } from './audit.js';
 import { blockedFromViolations } from './violations.js';
 import { loadSrt, probeSrt } from './probe.js';
 import { srtSettings, type SrtSettings } from './settings.js';
+
+/**
+ * SRT's in-sandbox script starts its proxy listeners (socat on 3128 and
+ * 1080) in the background and runs the command at once, so under load a
+ * flow's first connection can find nothing listening ("connection
+ * refused" from localhost:3128). Wait for both, at most about 5 s, before
+ * the command starts. SRT runs the command with bash: /dev/tcp works.
+ */
+export const PROXY_WAIT =
+  'i=0; while [ $i -lt 500 ] && ! { (: </dev/tcp/127.0.0.1/3128) && (: </dev/tcp/127.0.0.1/1080); } 2>/dev/null; do i=$((i+1)); sleep 0.01; done; unset i;';
 
 /** Settings live in the run's state directory: not /tmp, hidden from the command. */
 function settingsPath(input: PlanInput): string {
@@ -39,6 +50,7 @@ async function removeStraySockets(): Promise<void> {
 /** Anthropic's Sandbox Runtime, used as a library in this process. */
 export const srtEngine: Engine = {
   name: 'srt',
+  supportsAudit: true,
 
   probe: (ctx, options) => probeSrt(ctx, options),
 
@@ -47,6 +59,7 @@ export const srtEngine: Engine = {
       input.policy,
       [input.stateDir],
       input.probe.facts ?? {},
+      { audit: input.audit },
     );
     return {
       engine: 'srt',
@@ -73,8 +86,11 @@ export const srtEngine: Engine = {
 
       undo.push('srt stray sockets', removeStraySockets);
       undo.push('srt reset', () => SandboxManager.reset());
+      const audit = settings.network.strictAllowlist
+        ? undefined
+        : srtAuditRecorder();
       try {
-        await SandboxManager.initialize(parsed.data);
+        await SandboxManager.initialize(parsed.data, audit?.ask);
       } catch (error) {
         // Nothing of the job ran yet: another engine may still take it.
         throw new SandboxError(
@@ -89,7 +105,7 @@ export const srtEngine: Engine = {
       // falling back to another engine is safe.
       const runInside: RunInside = async (argv) => {
         const inner = await SandboxManager.wrapWithSandbox(
-          argv.map(shellQuote).join(' '),
+          `${PROXY_WAIT} ${argv.map(shellQuote).join(' ')}`,
         );
         const result = await ctx.exec.run(['/bin/sh', '-c', inner], {
           allowFailure: true,
@@ -112,10 +128,17 @@ export const srtEngine: Engine = {
       }
       // The self-test's refusals are not the job's.
       SandboxManager.getSandboxViolationStore().clear();
+      if (audit) {
+        // Only the job's own traffic is audited: the self-test above ran
+        // under enforcement.
+        const stop = audit.watch(SandboxManager.getSandboxViolationStore());
+        undo.push('srt audit watch', async () => stop());
+        audit.start();
+      }
 
       const command = input.command.argv.map(shellQuote).join(' ');
       const wrapped = await SandboxManager.wrapWithSandbox(
-        `${READY_PREAMBLE} exec ${command}`,
+        `${PROXY_WAIT} ${READY_PREAMBLE} exec ${command}`,
       );
       const child = await runChild(
         {
@@ -138,6 +161,7 @@ export const srtEngine: Engine = {
       return {
         exitCode: child.status,
         blocked: blockedFromViolations(violationLines(SandboxManager)),
+        ...(audit ? { audit: audit.observations() } : {}),
       };
     } finally {
       const failures = await undo.unwind(ctx.log);

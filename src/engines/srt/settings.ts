@@ -8,7 +8,8 @@ export interface SrtSettings {
     allowedDomains: string[];
     deniedDomains: string[];
     deniedResolvedAddresses: string[];
-    strictAllowlist: true;
+    /** False only in audit mode: SRT then asks our callback about unlisted hosts. */
+    strictAllowlist: boolean;
     allowUnixSockets: string[];
     allowAllUnixSockets: boolean;
     allowLocalBinding: boolean;
@@ -54,8 +55,14 @@ export function srtSettings(
   policy: Policy,
   hidden: string[],
   binaries: Record<string, string> = {},
+  options: { audit?: boolean } = {},
 ): { settings: SrtSettings; warnings: string[] } {
   const warnings: string[] = [];
+  if (options.audit) {
+    warnings.push(
+      "AUDIT MODE: destinations not on the allow list are LET THROUGH and recorded, not blocked; deny entries and SRT's resolved-address checks still block",
+    );
+  }
   const { network, filesystem } = policy;
   const allowed: string[] = [];
   for (const rule of network.allow) {
@@ -109,7 +116,7 @@ export function srtSettings(
         allowedDomains: allowed,
         deniedDomains: denied,
         deniedResolvedAddresses: deniedBlocks,
-        strictAllowlist: true,
+        strictAllowlist: !options.audit,
         allowUnixSockets: sockets,
         allowAllUnixSockets: allSockets,
         allowLocalBinding: network.allowLocalBinding.value,

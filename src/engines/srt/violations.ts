@@ -12,16 +12,35 @@ const OUTBOUND = /^deny network-outbound (.+):(\d+) \((.*)\)$/;
 /** Folds SRT's violation lines into counted destinations. */
 export function blockedFromViolations(lines: string[]): BlockedReport {
   const report = emptyBlocked(SRT_VISIBILITY);
-  const counts = new Map<string, { host: string; port: number; reason: string; count: number }>();
+  const counts = new Map<
+    string,
+    { host: string; port: number; reason: string; count: number }
+  >();
   for (const line of lines) {
     const match = OUTBOUND.exec(line);
     if (!match) continue;
-    const [, host, port, reason] = match as unknown as [string, string, string, string];
+    const [, host, port, reason] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+    ];
     const key = `${host}:${port}`;
-    const entry = counts.get(key) ?? { host, port: Number(port), reason, count: 0 };
+    const entry = counts.get(key) ?? {
+      host,
+      port: Number(port),
+      reason,
+      count: 0,
+    };
     entry.count += 1;
     counts.set(key, entry);
   }
-  report.destinations = [...counts.values()].map((d) => ({ host: d.host, port: d.port, protocol: 'tcp', count: d.count, reason: d.reason }));
+  report.destinations = [...counts.values()].map((d) => ({
+    host: d.host,
+    port: d.port,
+    protocol: 'tcp',
+    count: d.count,
+    reason: d.reason,
+  }));
   return report;
 }

@@ -1,0 +1,159 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { decide, type Decision } from '../decision/decide.js';
+import { levelRank, type Level } from '../engines/types.js';
+import { buildPolicy } from '../policy/build.js';
+import { loadOperatorPolicy, type OperatorPolicy } from '../policy/operator.js';
+import {
+  loadProjectConfig,
+  type ProjectConfig,
+} from '../policy/project-source.js';
+import type { Policy } from '../policy/types.js';
+import type { PolicySourceSummary } from '../plan/types.js';
+import type { RunOptions } from './options.js';
+
+/** Everything the run decided before choosing an engine. */
+export interface Prepared {
+  policy: Policy;
+  decision: Decision;
+  /** The stronger of --minimum-level and the operator's minimum_level. */
+  minimumLevel: Level;
+  operator?: OperatorPolicy;
+  project: ProjectConfig;
+  sources: PolicySourceSummary[];
+}
+
+function effectiveMinimum(options: RunOptions, op?: OperatorPolicy) {
+  const fromOperator = op?.minimumLevel;
+  if (
+    !fromOperator ||
+    levelRank(fromOperator) <= levelRank(options.minimumLevel)
+  )
+    return {
+      level: options.minimumLevel,
+      by: `--minimum-level ${options.minimumLevel}`,
+    };
+  return {
+    level: fromOperator,
+    by: `minimum_level ${fromOperator} in ${op!.file}`,
+  };
+}
+
+function logProject(ctx: Context, project: ProjectConfig): void {
+  const v = project.version;
+  if (v.kind === 'ignored') {
+    ctx.log.warn(`PROJECT POLICY IGNORED: ${v.reason}`);
+    return;
+  }
+  ctx.log.info(
+    `project configuration: ${v.present ? v.label : `no ${v.label}`}: ${v.reason}`,
+    { ref: v.ref, commit: v.commit },
+  );
+  if (v.kind === 'commit' && project.workingTreeDiffers) {
+    ctx.log.warn(
+      `the working tree's agent configuration differs from the trusted version ${v.label}: its network_policy and image are ignored`,
+    );
+  }
+}
+
+/** One line per refused entry; recommended ones grouped by reason (there are dozens). */
+function logRefused(ctx: Context, policy: Policy): void {
+  const grouped = new Map<string, string[]>();
+  for (const r of policy.refused) {
+    if (r.source.kind === 'recommended') {
+      grouped.set(r.reason, [...(grouped.get(r.reason) ?? []), r.raw]);
+    } else {
+      ctx.log.warn(
+        `refused ${r.field} entry ${r.raw} from ${r.source.kind} (${r.source.origin}): ${r.reason}`,
+      );
+    }
+  }
+  for (const [reason, entries] of grouped) {
+    ctx.log.warn(
+      `refused ${entries.length} recommended allow entries (${entries.join(', ')}): ${reason}`,
+    );
+  }
+}
+
+function summarize(
+  options: RunOptions,
+  op: OperatorPolicy | undefined,
+  project: ProjectConfig,
+): PolicySourceSummary[] {
+  const v = project.version;
+  const np = project.config?.network_policy;
+  return [
+    {
+      kind: 'operator',
+      detail: op
+        ? `${op.file} (mode ${op.mode}: ${op.mode === 'strict' ? 'other sources may only narrow it' : 'other sources may add entries it does not deny'})`
+        : 'none (no --operator-policy or FLOW_SANDBOX_OPERATOR_POLICY)',
+    },
+    {
+      kind: 'project',
+      detail: `${v.label}${v.commit ? ` commit ${v.commit}` : ''}: ${np ? 'network_policy used' : v.present ? 'no network_policy' : 'no file'}; ${v.reason}`,
+    },
+    { kind: 'config', detail: options.config ?? 'none' },
+    {
+      kind: 'flags',
+      detail: `${options.allow.entries.length} allow (${options.allow.source.origin}), ${options.deny.entries.length} deny (${options.deny.source.origin})`,
+    },
+    {
+      kind: 'default',
+      detail:
+        'built in, and the instance host from CI_SERVER_HOST or CI_SERVER_URL',
+    },
+  ];
+}
+
+/**
+ * Reads every policy source, merges them and decides whether the sandbox
+ * applies. The project's configuration (network_policy and image) is the
+ * version this run may trust; the operator's file is read from the path
+ * the operator gave, never from the project.
+ */
+export async function preparePolicy(
+  ctx: Context,
+  options: RunOptions,
+): Promise<Prepared> {
+  const operator = options.operatorPolicy
+    ? await loadOperatorPolicy(path.resolve(ctx.cwd, options.operatorPolicy))
+    : undefined;
+  const project = await loadProjectConfig(ctx);
+  logProject(ctx, project);
+  const home = ctx.env.HOME || os.homedir();
+  const policy = await buildPolicy({
+    env: ctx.env,
+    base: { home, cwd: ctx.cwd },
+    configFile: options.config,
+    allow: [options.allow],
+    deny: [options.deny],
+    operator,
+    project,
+  });
+  logRefused(ctx, policy);
+  const minimum = effectiveMinimum(options, operator);
+  const forcedBy = options.forceSandbox
+    ? '--force-sandbox'
+    : minimum.level !== 'none'
+      ? minimum.by
+      : undefined;
+  const decision = decide({
+    env: ctx.env,
+    agentConfig: project.config,
+    agentConfigLabel: project.version.label,
+    forcedBy,
+    requireForCustomImages: operator?.requireSandboxForCustomImages
+      ? `require_sandbox_for_custom_images in ${operator.file}`
+      : undefined,
+  });
+  return {
+    policy,
+    decision,
+    minimumLevel: minimum.level,
+    operator,
+    project,
+    sources: summarize(options, operator, project),
+  };
+}

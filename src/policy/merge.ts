@@ -1,0 +1,142 @@
+import { covers, overlaps } from './cover.js';
+import { applyLayer, emptyLayer, type PolicyLayer } from './layer.js';
+import type { OperatorPolicy } from './operator.js';
+import type { NetworkRule, Policy, RefusedRule, Setting } from './types.js';
+
+/**
+ * Why the operator refuses an allow entry from a weaker source, or
+ * undefined when it is accepted. An entry overlapping an operator denial
+ * is refused in both modes, even where the denial would win at run time
+ * anyway, so that the dry run shows the conflict. In strict mode an entry
+ * must also be covered, by one rule, by what is already allowed (the
+ * defaults and the operator's allowed_domains): it then widens nothing.
+ */
+export function operatorRefusal(
+  operator: OperatorPolicy,
+  rule: NetworkRule,
+  allowed: NetworkRule[],
+): string | undefined {
+  const denied = operator.deny.find((d) => overlaps(rule, d));
+  if (denied) {
+    return `overlaps the operator's denied entry ${denied.raw} (${denied.source.origin}); operator denials always win`;
+  }
+  if (operator.mode === 'flexible') return undefined;
+  if (allowed.some((a) => covers(a, rule))) return undefined;
+  return `not covered by the allowed_domains of the strict operator policy ${operator.file}; in strict mode other sources may only narrow it`;
+}
+
+type SettingName =
+  'allowAllUnixSockets' | 'allowLocalBinding' | 'allowGitConfig';
+
+function operatorSockets(
+  op: OperatorPolicy | undefined,
+): Setting<boolean> | undefined {
+  if (op?.allowAllUnixSockets === undefined) return undefined;
+  return {
+    value: op.allowAllUnixSockets,
+    source: {
+      kind: 'operator' as const,
+      origin: `${op.file}: allow_all_unix_sockets`,
+    },
+  };
+}
+
+/** The strongest source's value for allow_all_unix_sockets that the operator lets stand. */
+function socketsSetting(
+  operator: OperatorPolicy | undefined,
+  layers: PolicyLayer[],
+  refused: RefusedRule[],
+): Setting<boolean> | undefined {
+  const fixed = operatorSockets(operator);
+  let chosen = fixed;
+  for (const layer of layers) {
+    const s = layer.allowAllUnixSockets;
+    if (!s) continue;
+    const widens =
+      s.value && (fixed ? !fixed.value : operator?.mode === 'strict');
+    if (widens) {
+      refused.push({
+        raw: 'true',
+        field: 'allow_all_unix_sockets',
+        source: s.source,
+        reason: fixed
+          ? `the operator policy ${operator!.file} sets allow_all_unix_sockets: false`
+          : `the operator policy ${operator!.file} is strict and does not allow all Unix sockets itself`,
+      });
+    } else {
+      chosen ??= s;
+    }
+  }
+  return chosen;
+}
+
+function firstSetting(layers: PolicyLayer[], name: SettingName) {
+  return layers.find((l) => l[name] !== undefined)?.[name];
+}
+
+// TODO(#6): the operator gates network allow entries and
+// allow_all_unix_sockets only; unix_sockets paths and the filesystem keys
+// of --config are not checked against it (under SRT any Unix socket path
+// already opens them all, so a strict operator cannot narrow that today).
+export interface MergeInput {
+  /** The built-in policy from the runner's environment. */
+  defaults: Policy;
+  operator?: OperatorPolicy;
+  /** Every other source, strongest first: project, recommended, config, flags. */
+  layers: PolicyLayer[];
+}
+
+/**
+ * Merges the sources, strongest first. Lists keep the strongest source of
+ * a duplicate; deny entries are always accepted (they only narrow);
+ * settings come from the strongest source that sets them. Refused entries
+ * are kept with the reason, for the dry run and the log.
+ */
+export function mergePolicy(input: MergeInput): Policy {
+  const { operator } = input;
+  const refused: RefusedRule[] = [...input.defaults.refused];
+  let policy = input.defaults;
+  if (operator) {
+    policy = applyLayer(policy, {
+      ...emptyLayer(),
+      allow: operator.allow,
+      deny: operator.deny,
+    });
+  }
+  const ceiling = policy.network.allow;
+  for (const layer of input.layers) {
+    const allow = layer.allow.filter((rule) => {
+      const reason = operator && operatorRefusal(operator, rule, ceiling);
+      if (reason)
+        refused.push({
+          raw: rule.raw,
+          field: 'allow',
+          source: rule.source,
+          reason,
+        });
+      return !reason;
+    });
+    policy = applyLayer(policy, {
+      ...layer,
+      allow,
+      allowAllUnixSockets: undefined,
+      allowLocalBinding: undefined,
+      allowGitConfig: undefined,
+    });
+  }
+  const sockets = socketsSetting(operator, input.layers, refused);
+  const binding = firstSetting(input.layers, 'allowLocalBinding');
+  const gitConfig = firstSetting(input.layers, 'allowGitConfig');
+  return {
+    network: {
+      ...policy.network,
+      allowAllUnixSockets: sockets ?? policy.network.allowAllUnixSockets,
+      allowLocalBinding: binding ?? policy.network.allowLocalBinding,
+    },
+    filesystem: {
+      ...policy.filesystem,
+      allowGitConfig: gitConfig ?? policy.filesystem.allowGitConfig,
+    },
+    refused,
+  };
+}

@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { SandboxError } from '../errors.js';
+import { LEVELS, type Level } from '../engines/types.js';
+import { parseNetworkEntry } from './entries.js';
+import { parseYamlDocument, validateDocument } from './load.js';
+import type { NetworkRule, RuleSource } from './types.js';
+
+/** Most entries an operator list may hold (same bound as a policy file). */
+export const MAX_OPERATOR_ENTRIES = 50_000;
+
+const domains = z.array(z.string()).max(MAX_OPERATOR_ENTRIES);
+
+/** The operator's file: every key optional, unknown keys refused. */
+export const OperatorFileSchema = z
+  .object({
+    version: z.literal(1).optional(),
+    mode: z.enum(['strict', 'flexible']).optional(),
+    allowed_domains: domains.optional(),
+    denied_domains: domains.optional(),
+    allow_all_unix_sockets: z.boolean().optional(),
+    require_sandbox_for_custom_images: z.boolean().optional(),
+    minimum_level: z.enum(LEVELS).optional(),
+  })
+  .strict();
+
+export type OperatorFile = z.infer<typeof OperatorFileSchema>;
+
+const FIELDS = Object.keys(OperatorFileSchema.shape).join(', ');
+
+const FORMS: Record<string, string> = {
+  '': `a YAML mapping with the keys ${FIELDS}`,
+  '*': FIELDS,
+  version: 'the number 1',
+  mode: 'strict (projects may only narrow the operator policy) or flexible (projects may add entries the operator does not deny)',
+  allowed_domains:
+    'a list of host, *.host, IP or CIDR entries, each optionally with :PORT',
+  denied_domains:
+    'a list of host, *.host, IP or CIDR entries, each optionally with :PORT',
+  allow_all_unix_sockets: 'true or false',
+  require_sandbox_for_custom_images: 'true or false',
+  minimum_level: `one of ${LEVELS.join(', ')}`,
+};
+
+/** The operator's policy, validated: what every weaker source is checked against. */
+export interface OperatorPolicy {
+  file: string;
+  mode: 'strict' | 'flexible';
+  allow: NetworkRule[];
+  deny: NetworkRule[];
+  /** Unset: strict refuses a weaker source's `true`, flexible accepts it. */
+  allowAllUnixSockets?: boolean;
+  requireSandboxForCustomImages: boolean;
+  minimumLevel?: Level;
+}
+
+/** Validates operator-file text; errors name the file, the field, the value and the accepted form. */
+export async function parseOperatorPolicy(
+  text: string,
+  file: string,
+): Promise<OperatorPolicy> {
+  const data = await parseYamlDocument(text, file, FORMS['']!);
+  const parsed: OperatorFile =
+    data === null || data === undefined
+      ? {}
+      : validateDocument(OperatorFileSchema, data, file, FORMS);
+  const rules = (field: 'allowed_domains' | 'denied_domains') =>
+    (parsed[field] ?? []).map((raw, i) => {
+      const at = `${file}: ${field}[${i}]`;
+      const source: RuleSource = { kind: 'operator', origin: at };
+      return parseNetworkEntry(
+        raw,
+        at,
+        source,
+        field === 'denied_domains' ? 'deny' : 'allow',
+      );
+    });
+  return {
+    file,
+    mode: parsed.mode ?? 'strict',
+    allow: rules('allowed_domains'),
+    deny: rules('denied_domains'),
+    allowAllUnixSockets: parsed.allow_all_unix_sockets,
+    requireSandboxForCustomImages:
+      parsed.require_sandbox_for_custom_images ?? false,
+    minimumLevel: parsed.minimum_level,
+  };
+}
+
+/** Reads the operator's file; a missing, unreadable or broken file is an error (exit 125). */
+export async function loadOperatorPolicy(
+  file: string,
+): Promise<OperatorPolicy> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new SandboxError(
+      'CONFIG_INVALID',
+      `operator policy ${file} cannot be read: ${(error as Error).message}; expected a readable YAML file (--operator-policy or FLOW_SANDBOX_OPERATOR_POLICY)`,
+      { cause: error, context: { field: 'operator-policy', value: file } },
+    );
+  }
+  return parseOperatorPolicy(text, file);
+}
