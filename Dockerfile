@@ -65,6 +65,8 @@ FROM app AS test
 LABEL org.flow-sandbox.stage=test
 COPY --from=build /opt/flow-sandbox /opt/flow-sandbox
 WORKDIR /opt/flow-sandbox
+# Whatever else the tests need, from the project's own list.
+RUN bash scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 
 FROM app AS runtime-nobwrap
 LABEL org.flow-sandbox.stage=runtime-nobwrap
