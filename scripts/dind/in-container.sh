@@ -111,11 +111,13 @@ case_suite() {
   fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' /tmp/suite.tap)
   skip=$(sed -n 's/^# skip \([0-9]*\)$/\1/p' /tmp/suite.tap)
   pass=${pass:-0} fail=${fail:-0} skip=${skip:-0}
-  first=$(awk '/^not ok /{t=$0} t && /message: /{
-      m=$0; sub(/^ *message: /, "", m)
-      if (m ~ /^[|>]/) { getline; m=$0 }
-      print t ": " m; exit }' /tmp/suite.tap |
-    sed 's/^not ok [0-9]* - //; s/  */ /g' | cut -c1-240)
+  # The first failing test and the first line of its report that says why.
+  first=$(awk '/^not ok /{ if (t) exit; t=$0; next }
+      t && /(Error|EROFS|denied|failed|cannot|not permitted)/ &&
+        !/DEBUG|^ *name:|Rejected|\{$/ {
+        m=$0; sub(/^ *(message: )?/, "", m); getline n
+        print t ": " m " " n; exit }' /tmp/suite.tap |
+    sed 's/^not ok [0-9]* - //; s/  */ /g' | cut -c1-260)
   echo "@@ suite pass=$pass fail=$fail skip=$skip rc=$rc"
   grep -E '^(not ok |ok .*# SKIP)' /tmp/suite.tap | sed 's/^/@@ suite-line /'
   if [ "$fail" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$pass" -eq 0 ]; }; then
