@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 
-.PHONY: all deps build demo test test-unit test-integration bench clean format integration-dind \
+.PHONY: all deps build install demo test test-unit test-integration bench clean format integration-dind \
 	integration-dind-clean
 
 all: build
@@ -23,6 +23,9 @@ build: node_modules/.installed
 	rm -rf dist/bundle
 	$(NODE_BIN)/tsc -p tsconfig.json
 	node scripts/bundle.mjs
+
+install: deps build
+	ln -sf "$(CURDIR)/bin/flow-sandbox" /usr/local/bin/flow-sandbox
 
 demo: deps build
 	node dist/scripts/demo.js

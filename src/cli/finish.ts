@@ -1,8 +1,10 @@
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import os from 'node:os';
 import type { Context } from '../context.js';
 import type { ApplyHooks, RunOutcome } from '../engines/types.js';
-import { SandboxError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import type { RunPlan } from '../plan/types.js';
 import type { RunReport, SelftestResult } from '../report/types.js';
 import { emptyBlocked } from '../report/types.js';
@@ -112,10 +114,25 @@ export async function finishReport(
   try {
     await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
   } catch (error) {
-    throw new SandboxError(
-      'INTERNAL',
-      `the report could not be written to ${options.report}: ${(error as Error).message}; expected a writable path for --report`,
-      { cause: error },
+    // The command has run: its status stands, the missing artifact is logged.
+    ctx.log.error(
+      `the report could not be written to ${options.report}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Refuses, before anything runs, a --report path that cannot be written. */
+export async function checkReportPath(options: RunOptions): Promise<void> {
+  if (!options.report) return;
+  const dir = path.dirname(path.resolve(options.report));
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw invalidInput(
+      'USAGE',
+      '--report',
+      options.report,
+      'a file in an existing, writable directory',
     );
   }
 }

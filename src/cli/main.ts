@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { VERSION } from './version.js';
 import { hostContext } from '../context.js';
 import { ENGINE_NAMES } from '../engines/select.js';
 import type { ApplyControls } from '../engines/types.js';
@@ -59,6 +60,7 @@ function program(onExit: (code: number) => void): Command {
     .description(
       "Runs a CI job's command in a sandbox: allow-listed network, hidden SSH keys, writes only where allowed.",
     )
+    .version(VERSION, '--version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   withRunOptions(root.command('run'))

@@ -29,6 +29,7 @@ import {
   finishReport,
   selftestHook,
   type SelftestState,
+  checkReportPath,
 } from './finish.js';
 import type { RunReport } from '../report/types.js';
 import type { RunOptions } from './options.js';
@@ -157,6 +158,7 @@ async function decideAndApply(
   controls: ApplyControls,
   runId: string,
 ): Promise<RunReport | undefined> {
+  await checkReportPath(options);
   const prepared = await preparePolicy(ctx, options);
   const { policy, decision, minimumLevel } = prepared;
   const tried: ProbeResult[] = [];

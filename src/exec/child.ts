@@ -31,6 +31,15 @@ export interface ChildResult {
  */
 export const READY_PREAMBLE = 'printf R >&3 || exit 125; exec 3>&-;';
 
+/** Shell statuses for a command that cannot start: 127 missing, 126 not runnable. */
+const SPAWN_STATUS: Record<string, number> = {
+  ENOENT: 127,
+  EACCES: 126,
+  ELOOP: 126,
+  ENOEXEC: 126,
+  ENOTDIR: 127,
+};
+
 /** Exit status a shell would report: the code, or 128 + the signal number. */
 export function statusOf(
   code: number | null,
@@ -76,9 +85,15 @@ export function runChild(
     };
     controls.abort.addEventListener('abort', onAbort, { once: true });
     if (controls.abort.aborted) onAbort();
-    child.on('error', (error) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
       controls.abort.removeEventListener('abort', onAbort);
-      reject(error);
+      const status = SPAWN_STATUS[error.code ?? ''];
+      if (status === undefined) return reject(error);
+      // What a shell would say and return: the job's own failure, not ours.
+      process.stderr.write(
+        `flow-sandbox: ${spec.file}: ${error.code === 'ENOENT' ? 'command not found' : `cannot run (${error.code})`}\n`,
+      );
+      resolve({ status, ready: false });
     });
     // 'close' rather than 'exit': it waits for the ready pipe to drain.
     child.on('close', (code, signal) => {

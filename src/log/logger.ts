@@ -71,7 +71,11 @@ export function createLogger(options: LoggerOptions): Logger {
     (level: LogLevel) =>
     (message: string, fields: Record<string, unknown> = {}) =>
       inner.log({ level, message, ...fields });
+  const open = new Set<string>();
   const section = (kind: 'start' | 'end', name: string, title = '') => {
+    // An end without a start (an error path closing twice) prints nothing.
+    if (kind === 'end' && !open.delete(name)) return;
+    if (kind === 'start') open.add(name);
     if (options.format !== 'text' || !['info', 'debug'].includes(options.level))
       return;
     const stamp = Math.floor(Date.now() / 1000);

@@ -61,16 +61,34 @@ const finding = (d: ObservedDestination, reason: string): AuditFinding => ({
   reason,
 });
 
+/** The project's own entries a stronger source refused, with the reason. */
+function refusedProjectEntries(policy: Policy): Map<string, string> {
+  return new Map(
+    policy.refused
+      .filter((r) => r.source.kind === 'project')
+      .map((r) => [`${r.field}:${r.raw}`, r.reason]),
+  );
+}
+
 function snippetText(
   project: ProjectConfig | undefined,
+  policy: Policy,
   added: AuditFinding[],
   left: { destination: string; reason: string }[],
 ): string {
   const np = project?.config?.network_policy ?? {};
+  const refused = refusedProjectEntries(policy);
   const q = (s: string) => JSON.stringify(s);
   const lines = ['network_policy:', '  allowed_domains:'];
-  for (const e of np.allowed_domains ?? [])
-    lines.push(`    - ${q(e)} # already allowed`);
+  // A project entry the operator refused must not come back by pasting.
+  for (const e of np.allowed_domains ?? []) {
+    const why = refused.get(`allow:${e}`);
+    lines.push(
+      why
+        ? `    # - ${q(e)} # refused: ${why}`
+        : `    - ${q(e)} # already allowed`,
+    );
+  }
   for (const f of added)
     lines.push(`    - ${q(f.destination)} # seen ${f.count} time(s) in audit`);
   for (const n of left)
@@ -83,7 +101,11 @@ function snippetText(
     'include_recommended_allowed',
     'allow_all_unix_sockets',
   ] as const) {
-    if (np[key] !== undefined) lines.push(`  ${key}: ${np[key]}`);
+    if (np[key] === undefined) continue;
+    const why = refused.get(`${key}:${String(np[key])}`);
+    lines.push(
+      why ? `  # ${key}: ${np[key]} # refused: ${why}` : `  ${key}: ${np[key]}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -138,7 +160,10 @@ export function buildAuditReport(input: AuditInput): AuditReport {
     if (reason) notSuggested.push({ destination: f.destination, reason });
     else added.push(f);
   }
-  const existing = input.project?.config?.network_policy?.allowed_domains ?? [];
+  const refused = refusedProjectEntries(policy);
+  const existing = (
+    input.project?.config?.network_policy?.allowed_domains ?? []
+  ).filter((e) => !refused.has(`allow:${e}`));
   return {
     runId: input.runId,
     engine: input.engine,
@@ -146,6 +171,6 @@ export function buildAuditReport(input: AuditInput): AuditReport {
     refusedInAudit,
     suggestedAllowedDomains: [...existing, ...added.map((f) => f.destination)],
     notSuggested,
-    snippet: snippetText(input.project, added, notSuggested),
+    snippet: snippetText(input.project, policy, added, notSuggested),
   };
 }

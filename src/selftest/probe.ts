@@ -74,8 +74,10 @@ function viaProxy(
     );
     socket.once('data', (d) => {
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(d.toString())?.[1];
+      // Only a 403 is the sandbox refusing; any other answer means the proxy
+      // let the request through and something further on failed.
       done(
-        status === '200' ? 'allowed' : 'refused',
+        status === '403' ? 'refused' : status ? 'allowed' : 'error',
         `proxy answered ${status ?? 'garbage'} for ${target}`,
       );
     });
@@ -107,7 +109,14 @@ async function outsideByName(c: ProbeConfig): Promise<Check> {
     return { name: 'outside host by name', observed, detail };
   }
   try {
-    const { address } = await dns.lookup(c.outsideName);
+    // c-ares, not getaddrinfo: it tells a REFUSED answer (the sandbox's
+    // resolver saying no) from a name that simply does not exist.
+    const [address] = await new dns.Resolver({
+      timeout: c.timeoutMs,
+      tries: 1,
+    }).resolve4(c.outsideName);
+    if (!address)
+      throw Object.assign(new Error('no address'), { code: 'ENODATA' });
     const [observed, detail] = await connect(address, 443, c.timeoutMs);
     return {
       name: 'outside host by name',
@@ -115,10 +124,15 @@ async function outsideByName(c: ProbeConfig): Promise<Check> {
       detail: `resolved to ${address}; ${detail}`,
     };
   } catch (e) {
+    const refused = ['EREFUSED', 'ECONNREFUSED', 'ENETUNREACH'].includes(
+      code(e),
+    );
     return {
       name: 'outside host by name',
-      observed: 'refused',
-      detail: `lookup refused: ${code(e)}`,
+      observed: refused ? 'refused' : 'error',
+      detail: refused
+        ? `lookup refused: ${code(e)}`
+        : `lookup failed without a refusal: ${code(e)}`,
     };
   }
 }
@@ -155,14 +169,10 @@ function udpQuery(
       flags: packet.RECURSION_DESIRED,
       questions: [{ type: 'A', name: 'selftest.flow-sandbox.invalid' }],
     });
-    socket.connect(53, server, () => {
-      // A failed connect still calls back; send then throws synchronously.
-      try {
-        socket.send(query);
-      } catch (e) {
-        done('refused', code(e));
-      }
-    });
+    // Connected, so an ICMP rejection surfaces as ECONNREFUSED. A connect
+    // that fails reports through 'error'; only a real send counts.
+    socket.once('connect', () => socket.send(query));
+    socket.connect(53, server);
   });
 }
 

@@ -76,8 +76,11 @@ test('a destination whose project entry the operator refused says so, and is lef
     report.notSuggested.map((n) => n.destination),
     ['outside.test:443'],
   );
-  t.deepEqual(report.suggestedAllowedDomains, ['outside.test', 'new.test:443']);
+  // The refused project entry must not come back by pasting the snippet.
+  t.deepEqual(report.suggestedAllowedDomains, ['new.test:443']);
   t.regex(report.snippet, /# - "outside\.test:443" # not suggested: overlaps/);
+  t.regex(report.snippet, /# - "outside\.test" # refused: overlaps/);
+  t.notRegex(report.snippet, /^ {4}- "outside\.test"/m);
 });
 
 test('strict operator: only covered destinations are suggested', async (t) => {
