@@ -15,13 +15,24 @@ docker_up "$state"
 
 containers=$(docker ps -aq --filter "label=$DIND_LABEL")
 [ -z "$containers" ] || docker rm -f $containers >/dev/null
-images=$( (docker images -aq --filter "label=$DIND_LABEL"
-  docker images -aq --filter "label=$STAGE_LABEL") | sort -u)
-if [ -n "$images" ]; then
-  log "removing images: $(echo $images)"
+ours() {
+  (docker images -aq --filter "label=$DIND_LABEL"
+    docker images -aq --filter "label=$STAGE_LABEL") | sort -u
+}
+# Tags first, so that untagged parents become dangling and go with them;
+# a few rounds for chains whose children share a parent.
+for _ in 1 2 3; do
+  tags=$( (docker images --filter "label=$DIND_LABEL" \
+    --format '{{.Repository}}:{{.Tag}}'
+    docker images --filter "label=$STAGE_LABEL" \
+      --format '{{.Repository}}:{{.Tag}}') | { grep -v '<none>' || true; } | sort -u)
+  [ -z "$tags" ] || docker rmi -f $tags >/dev/null 2>&1 || true
+  docker image prune -f --filter "label=$DIND_LABEL" >/dev/null
+  docker image prune -f --filter "label=$STAGE_LABEL" >/dev/null
+  images=$(ours)
+  [ -z "$images" ] && break
   docker rmi -f $images >/dev/null 2>&1 || true
-fi
-left=$( (docker images -aq --filter "label=$DIND_LABEL"
-  docker images -aq --filter "label=$STAGE_LABEL") | sort -u)
+done
+left=$(ours)
 [ -z "$left" ] || die "images still present: $(echo $left)"
 log "removed every image and container labelled by the dind run"
