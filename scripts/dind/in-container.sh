@@ -112,11 +112,13 @@ case_suite() {
   skip=$(sed -n 's/^# skip \([0-9]*\)$/\1/p' /tmp/suite.tap)
   pass=${pass:-0} fail=${fail:-0} skip=${skip:-0}
   # The first failing test and the first line of its report that says why.
-  first=$(awk '/^not ok /{ if (t) exit; t=$0; next }
+  first=$(awk 'function out(m) { print t ": " m; done=1; exit }
+      /^not ok /{ if (t) exit; t=$0; next }
       t && /(Error|EROFS|denied|failed|cannot|not permitted)/ &&
         !/DEBUG|^ *name:|Rejected|\{$/ {
-        m=$0; sub(/^ *(message: )?/, "", m); getline n
-        print t ": " m " " n; exit }' /tmp/suite.tap |
+        m=$0; sub(/^ *(message: )?/, "", m); getline n; out(m " " n) }
+      t && !msg && /^ *message: [^|>]/ { msg=$0; sub(/^ *message: /, "", msg) }
+      END { if (t && !done) print t ": " msg }' /tmp/suite.tap |
     sed 's/^not ok [0-9]* - //; s/  */ /g' | cut -c1-260)
   echo "@@ suite pass=$pass fail=$fail skip=$skip rc=$rc"
   grep -E '^(not ok |ok .*# SKIP)' /tmp/suite.tap | sed 's/^/@@ suite-line /'
