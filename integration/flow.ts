@@ -85,7 +85,7 @@ export function compareCases(
 }
 
 /** Cases that may run without a sandbox (the baseline). */
-export function baselineCases(cases: readonly VerdictCase[]): VerdictCase[] {
+export function baselineCases<T extends VerdictCase>(cases: readonly T[]): T[] {
   return cases.filter((c) => c.baseline !== false);
 }
 

@@ -63,7 +63,9 @@ async function main(configFile: string): Promise<void> {
     await serveTcpGreeting({ port: PORTS.dot, greeting: 'fsbxt-dot\n', log });
   }
   if (config.udpEcho) {
-    await serveUdpEcho({ addresses: dnsAddresses, port: PORTS.udpEcho, log });
+    for (const port of [PORTS.udpEcho, PORTS.quic]) {
+      await serveUdpEcho({ addresses: dnsAddresses, port, log });
+    }
   }
 
   if (process.env.KEEP_ALIVE !== 'true') {

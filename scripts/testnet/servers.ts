@@ -30,7 +30,14 @@ function configFor(host: HostSpec, paths: NetPaths): ServerConfig {
     case 'dns':
       return { ...base, zone: true };
     case 'gl':
-      return { ...base, staticRoot: path.join(paths.www, 'gl'), udpEcho: true };
+      // A resolver on the instance's address: DNS tunnelled to an allowed
+      // host must be refused all the same (escape suite).
+      return {
+        ...base,
+        staticRoot: path.join(paths.www, 'gl'),
+        rogueDns: OUTSIDE4,
+        udpEcho: true,
+      };
     case 'out':
       return {
         ...base,

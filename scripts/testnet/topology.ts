@@ -72,6 +72,11 @@ export const GITLAB2_6 = '2001:db8:18::11';
 export const OUTSIDE4 = '198.18.0.20';
 export const OUTSIDE6 = '2001:db8:18::20';
 export const DOCKER4 = '198.18.0.30';
+export const RUNNER4 = RUNNER.ipv4[0]!;
+export const RUNNER6 = RUNNER.ipv6[0]!;
+
+/** `gitlаb.test` with a Cyrillic а (U+0430), as a client sends it (punycode). */
+export const LOOKALIKE_PUNYCODE = 'xn--gitlb-7ve.test';
 
 /** The instance's host name (CI_SERVER_HOST in tests). */
 export const INSTANCE_HOST = 'gitlab.test';
@@ -101,6 +106,13 @@ export const ZONE: Readonly<Record<string, ZoneEntry>> = {
   '*.outside.test': { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
   '*.evil.test': { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
   'dns.test': { a: [DNS_SERVER4], aaaa: [DNS_SERVER6] },
+  // Escape suite: allowed names whose records point where a sandbox must
+  // judge the address, not only the name (integration/cases/escape-*.ts).
+  'rebind.gitlab.test': { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
+  'meta.gitlab.test': { a: [METADATA4], aaaa: [] },
+  'loop.gitlab.test': { a: ['127.0.0.1'], aaaa: ['::1'] },
+  'self.gitlab.test': { a: [RUNNER4], aaaa: [RUNNER6] },
+  [LOOKALIKE_PUNYCODE]: { a: [OUTSIDE4], aaaa: [OUTSIDE6] },
 };
 
 /** TTL of ordinary answers; the rotating name uses 1 s. */
@@ -121,4 +133,6 @@ export const PORTS = {
   dns: 53,
   dot: 853,
   udpEcho: 7,
+  /** UDP echo on 443 too, where QUIC (HTTP/3) would go. */
+  quic: 443,
 } as const;

@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { decide, type Decision } from '../decision/decide.js';
 import { levelRank, type Level } from '../engines/types.js';
 import { buildPolicy } from '../policy/build.js';
+import { denyLinkAliases } from '../policy/links.js';
 import { loadOperatorPolicy, type OperatorPolicy } from '../policy/operator.js';
 import {
   loadProjectConfig,
@@ -148,8 +149,12 @@ export async function preparePolicy(
       ? `require_sandbox_for_custom_images in ${operator.file}`
       : undefined,
   });
+  // Hard links to denied files (a key linked into the checkout) are denied
+  // under their other names too: engines hide paths, not files.
+  const linked = await denyLinkAliases(policy, ctx.cwd);
+  for (const warning of linked.warnings) ctx.log.warn(warning);
   return {
-    policy,
+    policy: linked.policy,
     decision,
     minimumLevel: minimum.level,
     operator,

@@ -71,11 +71,12 @@ function buildPlan(
     prepared: Prepared;
   },
 ): { plan: RunPlan; input: PlanInput } {
-  const command: CommandSpec = {
-    argv: options.command,
-    cwd: ctx.cwd,
-    env: commandEnv(ctx.env),
-  };
+  const env = commandEnv(ctx.env);
+  if (parts.choice.chosen !== 'none') {
+    // The runner's SSH agent signs with the keys the policy hides.
+    delete env.SSH_AUTH_SOCK;
+  }
+  const command: CommandSpec = { argv: options.command, cwd: ctx.cwd, env };
   const probe: ProbeResult = parts.choice.candidates.find(
     (c) => c.engine === parts.choice.chosen,
   ) ?? { engine: parts.choice.chosen, usable: true, checks: [] };

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { SandboxError } from '../errors.js';
 import type { EngineChoice } from '../plan/types.js';
+import { kernelEngine } from './kernel/engine.js';
 import { noneEngine } from './none.js';
 import { srtEngine } from './srt/engine.js';
 import {
@@ -12,7 +13,7 @@ import {
 } from './types.js';
 
 /** Engines in the order `auto` tries them: strongest first. */
-export const ENGINES: readonly Engine[] = [srtEngine, noneEngine];
+export const ENGINES: readonly Engine[] = [srtEngine, kernelEngine, noneEngine];
 
 /** Engine names the CLI accepts for --engine (plus `auto`). */
 export const ENGINE_NAMES = ENGINES.map((e) => e.name);

@@ -25,6 +25,33 @@ function settingsPath(input: PlanInput): string {
   return path.join(input.stateDir, 'srt-settings.json');
 }
 
+/**
+ * What of flow-sandbox's state the command must not see: the whole state
+ * root, so that no run (this one or a concurrent one) shows its settings,
+ * unless the root holds a path the command may write (an odd
+ * FLOW_SANDBOX_STATE_DIR); then this run's directory alone.
+ */
+export function hiddenStatePaths(input: PlanInput): string[] {
+  const root = path.dirname(input.stateDir);
+  if (root === path.parse(root).root) return [input.stateDir];
+  const inside = (p: string) => p === root || p.startsWith(`${root}/`);
+  const writable = [
+    input.command.cwd,
+    ...input.policy.filesystem.allowWrite.map((r) => r.path),
+  ];
+  return writable.some(inside) ? [input.stateDir] : [root];
+}
+
+/**
+ * The shell arguments that start SRT's wrapped command. `exec` makes
+ * bubblewrap the controller's own child, so its --die-with-parent ties the
+ * sandbox to the controller: a controller killed with SIGKILL takes every
+ * process of the sandbox with it instead of leaving them running.
+ */
+export function shellArgs(wrapped: string): string[] {
+  return ['-c', `exec ${wrapped}`];
+}
+
 /** The violation lines SRT's proxies recorded in this process. */
 function violationLines(manager: {
   getSandboxViolationStore(): { getViolations(): Array<{ line: string }> };
@@ -57,7 +84,7 @@ export const srtEngine: Engine = {
   plan(input): EnginePlan {
     const { settings, warnings } = srtSettings(
       input.policy,
-      [input.stateDir],
+      hiddenStatePaths(input),
       input.probe.facts ?? {},
       { audit: input.audit },
     );
@@ -107,7 +134,7 @@ export const srtEngine: Engine = {
         const inner = await SandboxManager.wrapWithSandbox(
           `${PROXY_WAIT} ${argv.map(shellQuote).join(' ')}`,
         );
-        const result = await ctx.exec.run(['/bin/sh', '-c', inner], {
+        const result = await ctx.exec.run(['/bin/sh', ...shellArgs(inner)], {
           allowFailure: true,
           env: input.command.env,
           cwd: input.command.cwd,
@@ -143,7 +170,7 @@ export const srtEngine: Engine = {
       const child = await runChild(
         {
           file: '/bin/sh',
-          args: ['-c', wrapped],
+          args: shellArgs(wrapped),
           cwd: input.command.cwd,
           env: input.command.env,
           readyPipe: true,

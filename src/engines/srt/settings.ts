@@ -36,6 +36,23 @@ function srtEntry(rule: NetworkRule): string {
   return formatRule(rule);
 }
 
+/**
+ * Rules that name this machine: `localhost` (and names below it, RFC 6761),
+ * loopback and unspecified addresses. SRT's proxies run in the runner's
+ * namespace, so an allowed entry of this kind would let the sandbox reach
+ * the runner's own loopback services through them. The sandbox's own
+ * loopback needs no proxy (NO_PROXY lists it), so these are never passed on.
+ */
+export function namesThisHost(rule: NetworkRule): boolean {
+  if (rule.kind === 'host') {
+    return rule.host === 'localhost' || rule.host.endsWith('.localhost');
+  }
+  if (rule.family === 4) {
+    return rule.address.startsWith('127.') || rule.address === '0.0.0.0';
+  }
+  return rule.address === '::1' || rule.address === '::';
+}
+
 /** An allowed literal that a deny CIDR covers: deny must still win under SRT. */
 function coveredByDeny(rule: AddressRule, deny: NetworkRule[]): boolean {
   return deny.some(
@@ -66,7 +83,9 @@ export function srtSettings(
   const { network, filesystem } = policy;
   const allowed: string[] = [];
   for (const rule of network.allow) {
-    if (rule.kind === 'address' && !isSingle(rule)) {
+    if (namesThisHost(rule)) {
+      continue;
+    } else if (rule.kind === 'address' && !isSingle(rule)) {
       warnings.push(
         `SRT cannot allow an address block: allow entry ${rule.raw} (${rule.source.origin}) is refused under SRT; use the kernel engine or list single addresses`,
       );
@@ -90,16 +109,28 @@ export function srtSettings(
       denied.push(srtEntry(rule));
     }
   }
-  const sockets = network.unixSockets.map((s) => s.path);
+  const operatorForbidsAll =
+    !network.allowAllUnixSockets.value &&
+    network.allowAllUnixSockets.source.kind === 'operator';
+  // SRT can only allow every socket or none. The operator's explicit
+  // `false` wins over reaching one socket: the narrower side.
+  const sockets = operatorForbidsAll
+    ? []
+    : network.unixSockets.map((s) => s.path);
+  if (operatorForbidsAll && network.unixSockets.length > 0) {
+    warnings.push(
+      `under SRT no Unix socket is reachable (${network.unixSockets.map((s) => s.path).join(', ')} included): the operator policy sets allow_all_unix_sockets: false, and SRT cannot allow one socket without allowing all`,
+    );
+  }
   const allSockets = network.allowAllUnixSockets.value || sockets.length > 0;
   if (sockets.length > 0 && !network.allowAllUnixSockets.value) {
     warnings.push(
       `SRT on Linux cannot allow one Unix socket path without allowing all of them: to reach ${sockets.join(', ')} every Unix socket is allowed under SRT (wider than the policy)`,
     );
   }
-  if (network.allow.some((r) => r.kind === 'host' && r.host === 'localhost')) {
+  if (network.allow.some(namesThisHost)) {
     warnings.push(
-      "under SRT, localhost is the sandbox's own loopback: servers the command starts are reachable, services on the runner's loopback are not",
+      "under SRT, localhost is the sandbox's own loopback: servers the command starts are reachable, services on the runner's loopback are not (SRT's proxies are never asked for localhost or loopback addresses)",
     );
   }
   if (filesystem.denyRead.length > 0) {
@@ -125,7 +156,11 @@ export function srtSettings(
         denyRead: [...filesystem.denyRead.map((p) => p.path), ...hidden],
         allowWrite: filesystem.allowWrite.map((p) => p.path),
         denyWrite: [...filesystem.denyWrite.map((p) => p.path), ...hidden],
-        allowGitConfig: filesystem.allowGitConfig.value,
+        // SRT's allowGitConfig makes .git/config writable; the policy asks
+        // only that git configuration be readable, which it is anyway. A
+        // written core.hooksPath or core.fsmonitor would run code outside
+        // the sandbox the next time the runner uses git in this checkout.
+        allowGitConfig: false,
       },
       ...(binaries.bwrap ? { bwrapPath: binaries.bwrap } : {}),
       ...(binaries.socat ? { socatPath: binaries.socat } : {}),

@@ -2,7 +2,10 @@ import test from 'ava';
 import { defaultPolicy } from '../../../src/policy/defaults.js';
 import { parseNetworkEntry } from '../../../src/policy/entries.js';
 import { applyLayer, emptyLayer } from '../../../src/policy/layer.js';
-import { srtSettings } from '../../../src/engines/srt/settings.js';
+import {
+  namesThisHost,
+  srtSettings,
+} from '../../../src/engines/srt/settings.js';
 
 const base = { home: '/home/job', cwd: '/builds/p' };
 const source = { kind: 'flag' as const, origin: '--allow' };
@@ -21,12 +24,7 @@ test('the default policy maps onto SRT settings', (t) => {
   const { settings } = srtSettings(policyWith([]), ['/run/flow-sandbox/abc']);
   t.deepEqual(settings, {
     network: {
-      allowedDomains: [
-        'localhost',
-        'host.docker.internal',
-        'gitlab.test',
-        '*.gitlab.test',
-      ],
+      allowedDomains: ['host.docker.internal', 'gitlab.test', '*.gitlab.test'],
       deniedDomains: [],
       deniedResolvedAddresses: [],
       strictAllowlist: true,
@@ -38,7 +36,7 @@ test('the default policy maps onto SRT settings', (t) => {
       denyRead: ['/home/job/.ssh', '/run/flow-sandbox/abc'],
       allowWrite: ['/builds/p', '/tmp'],
       denyWrite: ['/run/flow-sandbox/abc'],
-      allowGitConfig: true,
+      allowGitConfig: false,
     },
   });
 });
@@ -62,7 +60,7 @@ test('IPv6 literals are bracketed; ports are kept', (t) => {
     ]),
     [],
   );
-  t.deepEqual(settings.network.allowedDomains.slice(4), [
+  t.deepEqual(settings.network.allowedDomains.slice(3), [
     '[2001:db8::1]',
     '[2001:db8::2]:443',
     'api.example.com:8443',
@@ -114,4 +112,63 @@ test('SRT accepts every settings object flow-sandbox generates', async (t) => {
     result.success,
     result.success ? '' : JSON.stringify(result.error.issues),
   );
+});
+
+// SRT's proxies run in the runner's namespace: an allowed `localhost` made
+// them dial the runner's own loopback services (escape suite, case
+// esc-runner-loopback-proxy). The sandbox's own loopback needs no proxy.
+test('localhost and loopback literals are never handed to SRT’s proxies', (t) => {
+  const { settings, warnings } = srtSettings(
+    policyWith([
+      'localhost:8080',
+      'app.localhost',
+      '127.0.0.1',
+      '127.1.2.3:22',
+      '0.0.0.0',
+      '::1',
+      '[::]:80',
+      'lo.gitlab.test',
+    ]),
+    [],
+  );
+  t.deepEqual(settings.network.allowedDomains, [
+    'host.docker.internal',
+    'gitlab.test',
+    '*.gitlab.test',
+    'lo.gitlab.test',
+  ]);
+  t.true(
+    warnings.some((w) => /services on the runner's loopback are not/.test(w)),
+  );
+});
+
+test('namesThisHost tells loopback rules from ordinary ones', (t) => {
+  const rule = (e: string) => parseNetworkEntry(e, 'x', source);
+  for (const e of ['localhost', 'a.localhost', '127.0.0.53', '::1', '0.0.0.0'])
+    t.true(namesThisHost(rule(e)), e);
+  for (const e of ['localhost.gitlab.test', '198.18.0.2', '2001:db8::1'])
+    t.false(namesThisHost(rule(e)), e);
+});
+
+test('an operator that forbids all Unix sockets gets none under SRT, with a warning', (t) => {
+  const policy = policyWith([]);
+  policy.network.allowAllUnixSockets = {
+    value: false,
+    source: { kind: 'operator', origin: '/etc/flow-sandbox/operator.yml' },
+  };
+  const { settings, warnings } = srtSettings(policy, []);
+  t.false(settings.network.allowAllUnixSockets);
+  t.deepEqual(settings.network.allowUnixSockets, []);
+  t.true(
+    warnings.some((w) =>
+      /no Unix socket is reachable \(\/var\/run\/docker\.sock included\)/.test(
+        w,
+      ),
+    ),
+  );
+});
+
+test('git configuration stays readable but .git/config is never made writable', (t) => {
+  const { settings } = srtSettings(policyWith([]), []);
+  t.false(settings.filesystem.allowGitConfig);
 });

@@ -1,0 +1,126 @@
+// Escape by outliving: no process started inside the sandbox may survive
+// the run, whether the controller is killed with SIGKILL or the command
+// stops the sandbox's init on its way out. Per engine, in the private test
+// network; root only, skipped with the reason elsewhere.
+import test from 'ava';
+import { MARKERS } from './cases/escape-types.js';
+import {
+  controllerPid,
+  sleeper,
+  startBackgroundRun,
+  waitFor,
+} from './escape-background.js';
+import {
+  engineLeftovers,
+  killMarked,
+  pidsMarked,
+  removeEngineLeftovers,
+} from './escape-checks.js';
+import {
+  engineOptions,
+  engineSkipReason,
+  requestedEngines,
+} from './escape-run.js';
+import { useTestnet } from './fixture.js';
+import { listing, runSandboxed, stateDirOf } from './sandbox-run.js';
+import { rootSkipReason } from './skip.js';
+
+const skip = rootSkipReason(['node']);
+
+// PTRACE_ATTACH (16) stops the sandbox's pid 1; the tracer then exits and
+// leaves it stopped. A child started in the background should die with
+// the command's end, as it does when pid 1 is left alone.
+const STOP_INIT = `python3 -c 'import ctypes; ctypes.CDLL(None).ptrace(16, 1, 0, 0)'`;
+
+/** SRT cannot help it: bubblewrap's init can be traced by the command. */
+const HOLDS_OPEN = new Set(['srt']);
+
+if (skip) {
+  test.skip(`escape by outliving the run (${skip})`, () => {});
+} else {
+  const { net: nett, start } = useTestnet(test);
+
+  for (const engine of requestedEngines()) {
+    const why = engineSkipReason(engine);
+    if (why) {
+      test.skip(`${engine}: escape by outliving the run (${why})`, () => {});
+      continue;
+    }
+
+    test.serial(
+      `${engine}: a controller killed with SIGKILL leaves no process of the sandbox alive`,
+      async (t) => {
+        t.timeout(120_000);
+        const marker = `${MARKERS.survivor}-killed-${engine}`;
+        const before = await engineLeftovers(nett());
+        const run = await startBackgroundRun(
+          nett(),
+          engineOptions(engine),
+          marker,
+        );
+        process.kill(run.controller, 'SIGKILL');
+        const gone = await waitFor(
+          async () => (await pidsMarked(marker)).length === 0,
+          5000,
+        );
+        const left = await pidsMarked(marker);
+        // Whatever survived holds the run's output pipes: end it first.
+        await killMarked(marker);
+        await run.done;
+        t.true(
+          gone,
+          `still alive after the controller died: ${left.join(' ')}`,
+        );
+        t.is(await controllerPid(marker), undefined);
+        // The engine's own helpers outside the sandbox (SRT's host-side socat
+        // bridge, socket files, the run's state) are not the command's.
+        for (const thing of await removeEngineLeftovers(nett(), before)) {
+          t.log(
+            `${engine} left behind after SIGKILL (outside the sandbox): ${thing}`,
+          );
+        }
+      },
+    );
+
+    // A known SRT failure is reported as such (test.failing) and turns red
+    // once it is fixed, so the mark cannot outlive the bug.
+    const holdTest = HOLDS_OPEN.has(engine) ? test.serial.failing : test.serial;
+    holdTest(
+      `${engine}: the run ends when the command ends, even after the command stopped the sandbox's init`,
+      async (t) => {
+        t.timeout(120_000);
+        const marker = `${MARKERS.survivor}-held-${engine}`;
+        const background = sleeper(marker)
+          .map((a) => `'${a}'`)
+          .join(' ');
+        const done = runSandboxed(nett(), engineOptions(engine), [
+          'sh',
+          '-c',
+          `${STOP_INIT}; ${background} >/dev/null 2>&1 & exit 0`,
+        ]);
+        let ended = false;
+        void done.then(() => (ended = true));
+        const inTime = await waitFor(async () => ended, 20_000);
+        const alive = await pidsMarked(marker);
+        if (!inTime) {
+          // End the held run the way a cancelled job would.
+          const controller = await controllerPid(marker);
+          if (controller !== undefined) process.kill(controller, 'SIGTERM');
+        }
+        const result = await done;
+        await killMarked(marker);
+        t.true(
+          inTime,
+          `the run was still going 20 s after the command ended (${alive.length} sandbox processes)`,
+        );
+        t.is(result.exitCode, 0, result.stderr);
+      },
+    );
+  }
+
+  test.serial('no leftovers in the runner namespace', async (t) => {
+    t.deepEqual(await nett().differences(start(), await nett().snapshot()), []);
+    t.deepEqual(await listing(nett().paths.tmp), [], 'nothing left in /tmp');
+    t.deepEqual(await listing(stateDirOf(nett())), [], 'no run state left');
+  });
+}

@@ -1,0 +1,275 @@
+// Kernel engine benchmarks, as ratios against baselines measured in the
+// same run. Everything runs inside a private test network (a runner and a
+// world namespace, see integration/kernel/testbed.ts): no traffic leaves
+// namespaces this script creates. Needs root; prints, never fails a build.
+//
+//   node dist/scripts/bench-kernel.js            (BENCH_ROUNDS=15 by default)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HOSTS, Testbed } from '../integration/kernel/testbed.js';
+import { compare, median, ratioLine, type Subject } from './bench/measure.js';
+
+const root = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../..',
+);
+const bin = path.join(root, 'bin/flow-sandbox');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
+
+interface Inner {
+  dir: string;
+  rounds: number;
+}
+
+function cli(extra: string[], argv: string[]): string[] {
+  return [bin, 'run', '--force-sandbox', ...extra, '--', ...argv];
+}
+
+function env(dir: string): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    FLOW_SANDBOX_LOG_LEVEL: 'error',
+    FLOW_SANDBOX_STATE_DIR: path.join(dir, 'state'),
+  };
+}
+
+/** A policy file with n IP allow entries (the costly kind: firewall elements). */
+function allowFile(dir: string, n: number): string {
+  const file = path.join(dir, `allow-${n}.yml`);
+  const entries = Array.from(
+    { length: n },
+    (_, i) => `    - 198.19.${(i >> 8) & 255}.${i & 255}`,
+  );
+  writeFileSync(file, `network:\n  allow:\n${entries.join('\n')}\n`);
+  return file;
+}
+
+function startup(inner: Inner): string[] {
+  const e = env(inner.dir);
+  const subjects: Subject[] = [
+    { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+    {
+      name: 'none',
+      argv: cli(['--engine', 'none'], ['true']),
+      env: e,
+      cwd: inner.dir,
+    },
+    {
+      name: 'srt',
+      argv: cli(['--engine', 'srt'], ['true']),
+      env: e,
+      cwd: inner.dir,
+    },
+    {
+      name: 'kernel',
+      argv: cli(['--engine', 'kernel'], ['true']),
+      env: e,
+      cwd: inner.dir,
+    },
+  ];
+  const m = compare(subjects, inner.rounds);
+  const ms = (n: string) => m.get(n)!;
+  return [
+    ...[...m].map(
+      ([name, value]) => `  ${name.padEnd(12)} ${value.toFixed(1)} ms`,
+    ),
+    `  kernel engine's own share (kernel - none): ${(ms('kernel') - ms('none')).toFixed(1)} ms`,
+    ratioLine(
+      'run --engine kernel -- true  /  run --engine srt -- true',
+      ms('kernel') / ms('srt'),
+      { max: 0.35 },
+    ),
+    ratioLine(
+      'run --engine kernel -- true  /  node -e 0',
+      ms('kernel') / ms('node -e 0'),
+      { max: 1.7 },
+    ),
+  ];
+}
+
+function allowEntries(inner: Inner): string[] {
+  const e = env(inner.dir);
+  const subjects: Subject[] = [10, 1_000, 10_000].map((n) => ({
+    name: `${n} entries`,
+    argv: cli(
+      ['--engine', 'kernel', '--config', allowFile(inner.dir, n)],
+      ['true'],
+    ),
+    env: e,
+    cwd: inner.dir,
+  }));
+  const m = compare(subjects, Math.max(5, Math.floor(inner.rounds / 2)));
+  const base = m.get('10 entries')!;
+  return [
+    ...[...m].map(
+      ([name, value]) =>
+        `  ${name.padEnd(16)} ${value.toFixed(1)} ms (+${(value - base).toFixed(1)} ms over 10)`,
+    ),
+    ratioLine(
+      'setup with 10,000 IP entries minus 10 (ms)',
+      m.get('10000 entries')! - base,
+      { max: 30 },
+    ),
+  ];
+}
+
+function speed(argv: string[], e?: Record<string, string>): number {
+  const out = execFileSync(argv[0]!, argv.slice(1), { env: e }).toString();
+  return Number(/speed=([\d.]+)/.exec(out)?.[1]);
+}
+
+function throughput(inner: Inner): string[] {
+  const url = `http://${HOSTS.gitlab}/bytes/300000000`;
+  const curl = [
+    'curl',
+    '-sS',
+    '-o',
+    '/dev/null',
+    '-w',
+    'speed=%{speed_download}\n',
+    url,
+  ];
+  const e = env(inner.dir);
+  const sandboxed: number[] = [];
+  const direct: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    direct.push(speed(curl));
+    sandboxed.push(
+      speed(cli(['--engine', 'kernel', '--allow', HOSTS.gitlab], curl), e),
+    );
+  }
+  const [s, d] = [median(sandboxed), median(direct)];
+  return [
+    `  direct ${(d / 1e6).toFixed(0)} MB/s, through the sandbox ${(s / 1e6).toFixed(0)} MB/s`,
+    ratioLine('download through the sandbox  /  direct', s / d, { min: 0.9 }),
+  ];
+}
+
+// Node in the sandbox asks the system resolver (flow-sandbox's) N times;
+// the baseline asks the test DNS server directly from the runner.
+const LOOKUPS = `
+const dns = require('node:dns');
+const r = new dns.promises.Resolver();
+r.setServers([process.argv[1]]);
+(async () => {
+  const times = [];
+  for (let i = 0; i < 200; i++) {
+    const t = process.hrtime.bigint();
+    await r.resolve4('gitlab.test');
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  console.log('median=' + times[100]);
+})();
+`;
+
+function lookups(inner: Inner): string[] {
+  const e = env(inner.dir);
+  const direct = execFileSync(process.execPath, [
+    '-e',
+    LOOKUPS,
+    HOSTS.dns,
+  ]).toString();
+  const server = "$(sed -n 's/^nameserver //p' /etc/resolv.conf | head -n1)";
+  const inside = execFileSync(
+    bin,
+    [
+      'run',
+      '--force-sandbox',
+      '--engine',
+      'kernel',
+      '--allow',
+      'gitlab.test',
+      '--',
+      'sh',
+      '-c',
+      `exec "$0" -e "$1" "${server}"`,
+      process.execPath,
+      LOOKUPS,
+    ],
+    { env: e, cwd: inner.dir },
+  ).toString();
+  const [d, s] = [direct, inside].map((out) =>
+    Number(/median=([\d.]+)/.exec(out)?.[1]),
+  );
+  return [
+    `  median lookup: direct ${d!.toFixed(3)} ms, through the resolver ${s!.toFixed(3)} ms`,
+    ratioLine(
+      'allowed DNS lookup through the resolver  /  direct',
+      s! / d!,
+      {},
+    ),
+  ];
+}
+
+function runInner(inner: Inner): void {
+  const sections: Array<[string, (i: Inner) => string[]]> = [
+    ['start-up (medians of interleaved runs)', startup],
+    ['setup time by number of allow entries', allowEntries],
+    ['download throughput (300 MB, medians of 5)', throughput],
+    ['DNS lookups (median of 200)', lookups],
+  ];
+  console.log(`kernel engine benchmark (${inner.rounds} rounds)`);
+  for (const [title, fn] of sections) {
+    console.log(`\n${title}:`);
+    try {
+      for (const line of fn(inner)) console.log(line);
+    } catch (error) {
+      console.log(`  failed: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--inner') {
+    runInner(JSON.parse(process.argv[3]!) as Inner);
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    console.log('bench-kernel: needs root (network namespaces); skipped');
+    return;
+  }
+  const testbed = new Testbed();
+  try {
+    await testbed.start();
+    mkdirSync(path.join(testbed.dir, 'state'), { recursive: true });
+    // The runner namespace gets the test DNS server and hosts file, as a
+    // CI job container would have its own.
+    const hadNetnsEtc = existsSync('/etc/netns');
+    const etc = `/etc/netns/${testbed.runner}`;
+    mkdirSync(etc, { recursive: true });
+    writeFileSync(path.join(etc, 'resolv.conf'), `nameserver ${HOSTS.dns}\n`);
+    try {
+      const inner: Inner = { dir: testbed.dir, rounds };
+      const result = spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          testbed.runner,
+          process.execPath,
+          fileURLToPath(import.meta.url),
+          '--inner',
+          JSON.stringify(inner),
+        ],
+        {
+          stdio: 'inherit',
+          cwd: testbed.dir,
+        },
+      );
+      if (result.status !== 0)
+        console.log(`bench-kernel: inner run ended with ${result.status}`);
+    } finally {
+      rmSync(hadNetnsEtc ? etc : '/etc/netns', {
+        recursive: true,
+        force: true,
+      });
+    }
+  } finally {
+    await testbed.stop();
+  }
+}
+
+await main();

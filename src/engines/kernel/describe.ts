@@ -1,0 +1,93 @@
+import type { MountStep } from '../../mounts/plan.js';
+import type { KernelPlan } from './plan.js';
+
+function stepLine(step: MountStep): string {
+  switch (step.kind) {
+    case 'proc':
+      return `proc       /proc  (${step.why})`;
+    case 'file':
+      return `file       ${step.target} <- ${step.source}  (${step.why})`;
+    case 'dev':
+      return `dev        /dev <- ${step.staging}  (${step.why})`;
+    default: {
+      const optional = step.optional ? '; skipped if missing' : '';
+      return `${step.kind.padEnd(10)} ${step.path}  (${step.why}${optional})`;
+    }
+  }
+}
+
+const bracket = (a: string) => (a.includes(':') ? `[${a}]` : a);
+
+function objects({ netns, firewall }: KernelPlan): string {
+  const rules =
+    firewall.backend === 'nft'
+      ? `nft table inet ${firewall.table}`
+      : `iptables chains ${firewall.chain}-*`;
+  return `network namespace ${netns.netns}, veth ${netns.hostIf} (runner) / ${netns.sandboxIf} (sandbox), ${rules}`;
+}
+
+function addresses({ netns, addresses: slot }: KernelPlan): string {
+  const { v4, v6 } = netns.subnet;
+  const six = netns.ipv6
+    ? `, ${v6.host} / ${v6.sandbox}`
+    : ', no IPv6 in the sandbox';
+  const example = slot.example
+    ? ` - an example: a run claims a free slot of ${slot.pool.v4} and ${slot.pool.v6}`
+    : '';
+  return `${v4.host} (runner) / ${v4.sandbox} (sandbox)${six}${example}`;
+}
+
+function commands(steps: Array<{ argv: string[]; input?: string }>): string {
+  return steps
+    .map(
+      (s) => `$ ${s.argv.join(' ')}${s.input ? `\n${s.input.trimEnd()}` : ''}`,
+    )
+    .join('\n');
+}
+
+/**
+ * The kernel plan as the dry run shows it: each long text (ip batches,
+ * ruleset, mount steps, init script) as a block of its own, small facts as
+ * values. Plain data; `apply` re-plans with the slot it claims.
+ */
+export function describeKernelPlan(plan: KernelPlan): Record<string, unknown> {
+  const { netns, firewall, dns, mounts, state } = plan;
+  // The init script is long: the launch line names it, its own entry shows it.
+  const script = plan.command.argv.indexOf(mounts.initScript);
+  const launch = plan.command.argv.map((arg, i) =>
+    i === script
+      ? '"$INIT_SCRIPT"'
+      : /^[\w./=:,+-]+$/.test(arg)
+        ? arg
+        : JSON.stringify(arg),
+  );
+  return {
+    objects: objects(plan),
+    addresses: addresses(plan),
+    network: commands([
+      { argv: netns.argv.host, input: netns.hostBatch },
+      { argv: netns.argv.sandbox, input: netns.sandboxBatch },
+    ]),
+    firewall: `backend: ${firewall.backend}\n${commands(firewall.setup)}`,
+    dns: [
+      `resolver on ${dns.listen.map(bracket).join(', ')} port ${dns.port}, UDP and TCP`,
+      `upstream: ${dns.upstream}; hosts file first: ${dns.hostsFile}`,
+      `learned addresses stay open max(TTL, ${dns.ttlFloorSec} s)`,
+      'names no allow rule matches are refused and never looked up',
+    ].join('\n'),
+    mounts: [
+      'every mount still writable becomes read-only, then:',
+      ...mounts.steps.map(stepLine),
+      mounts.sockets.hide
+        ? `Unix sockets found under ${mounts.sockets.roots.map((r) => r.path).join(', ')} are hidden (under /run: or the run fails), except ${mounts.sockets.allowed.join(', ') || 'none'}`
+        : 'all Unix sockets stay reachable (allow_all_unix_sockets)',
+    ].join('\n'),
+    launch: launch.join(' '),
+    initScript: mounts.initScript,
+    teardown: commands([
+      ...firewall.teardown,
+      { argv: netns.argv.teardown, input: netns.teardownBatch },
+    ]),
+    state: `${state.file} (objects as they are created); leases and forwarding state in ${state.poolDir}`,
+  };
+}

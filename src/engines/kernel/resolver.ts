@@ -1,0 +1,80 @@
+import type { Context } from '../../context.js';
+import type { UndoStack } from '../../exec/undo.js';
+import { allowanceFor, grantsFor, NameRules } from '../../dns/decide.js';
+import type { HostsTable, ResolvConf } from '../../dns/hostfiles.js';
+import { createResolver, type Resolver } from '../../dns/resolver.js';
+import { startDnsServer } from '../../dns/server.js';
+import { queryUpstream } from '../../dns/upstream.js';
+import type { CommandRunner } from '../../exec/runner.js';
+import { openGate } from '../../firewall/apply.js';
+import type { AddressGate } from '../../firewall/gate.js';
+import type { Policy } from '../../policy/types.js';
+import type { KernelOptions } from './options.js';
+import type { KernelPlan } from './plan.js';
+
+/**
+ * Hosts-file names the policy allows are open from the start: the
+ * sandbox's libc reads the runner's /etc/hosts itself, without asking DNS.
+ */
+async function openHostsEntries(
+  gate: AddressGate,
+  policy: Policy,
+  hosts: HostsTable,
+  ttlFloorSec: number,
+): Promise<void> {
+  const rules = new NameRules(policy.network);
+  const grants = [...hosts].flatMap(([name, entry]) => {
+    const allowance = allowanceFor(rules, name);
+    if (!allowance) return [];
+    const addresses = ([4, 6] as const).flatMap((family) =>
+      entry[family].map((address) => ({ family, address })),
+    );
+    return grantsFor({ allowance, addresses, ttlFloorSec, permanent: true });
+  });
+  await gate.grant(grants);
+}
+
+/**
+ * Starts the run's resolver in this process, listening on the host end of
+ * the veth, with the gate that opens what it answers.
+ */
+export async function startResolver(options: {
+  ctx: Context;
+  exec: CommandRunner;
+  plan: KernelPlan;
+  policy: Policy;
+  host: { resolv: ResolvConf; hosts: HostsTable };
+  kernel: KernelOptions;
+  undo: UndoStack;
+}): Promise<Resolver> {
+  const { ctx, exec, plan, policy, host, kernel, undo } = options;
+  if (host.resolv.nameservers.length === 0) {
+    ctx.log.warn(
+      `no nameserver in ${kernel.resolvConf}: allowed names will not resolve in the sandbox`,
+    );
+  }
+  const gate = openGate({ exec, log: ctx.log, plan: plan.firewall });
+  undo.push('close the address gate', () => gate.close());
+  const upstreams = host.resolv.nameservers.map((address) => ({
+    address,
+    port: 53,
+  }));
+  const resolver = createResolver({
+    policy: policy.network,
+    hosts: host.hosts,
+    upstream: (name, type) => queryUpstream(upstreams, name, type),
+    gate,
+    ttlFloorSec: kernel.ttlFloorSec,
+    log: ctx.log,
+  });
+  const server = await startDnsServer({
+    addresses: plan.dns.listen,
+    port: plan.dns.port,
+    resolver,
+    log: ctx.log,
+  });
+  undo.push('stop the resolver', () => server.close());
+  await openHostsEntries(gate, policy, host.hosts, kernel.ttlFloorSec);
+  ctx.log.debug('resolver listening', { endpoints: server.endpoints });
+  return resolver;
+}

@@ -1,0 +1,48 @@
+import { formatRule, type Policy } from '../../policy/types.js';
+import type { KernelPlan } from './plan.js';
+
+/** Where the kernel engine cannot carry out the policy exactly, in words (pure). */
+export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
+  const warnings: string[] = [];
+  const network = policy.network;
+  const portNames = network.allow.filter(
+    (r) => r.kind === 'host' && r.port !== undefined,
+  );
+  if (portNames.length > 0) {
+    warnings.push(
+      `name rules with a port (${portNames.map(formatRule).join(', ')}) are enforced per address: another allowed name that resolves to the same address may use that port too, and a CDN address shared with other sites is open on that port to all of them`,
+    );
+  }
+  const portDenies = network.deny.filter(
+    (r) => r.kind === 'host' && r.port !== undefined,
+  );
+  if (portDenies.length > 0) {
+    warnings.push(
+      `deny rules with a port (${portDenies.map(formatRule).join(', ')}) close that port on every address the name resolves to, for every name sharing the address`,
+    );
+  }
+  if (!network.allowLocalBinding.value) {
+    warnings.push(
+      'allow_local_binding: false is not enforced: the command can always listen inside its own network namespace, where nothing outside the sandbox can connect',
+    );
+  }
+  if (plan.mounts.sockets.hide) {
+    warnings.push(
+      `Unix sockets other than ${network.unixSockets.map((r) => r.path).join(', ') || 'none'} are hidden where found when the run starts (${plan.mounts.sockets.roots.map((r) => `${r.path}, ${r.depth} levels`).join('; ')}); sockets elsewhere or created later stay reachable`,
+    );
+  }
+  warnings.push(
+    'protected files (.bashrc, .git/hooks, ...) are write-protected at the top of the working directory only, not in subdirectories',
+  );
+  if (plan.firewall.backend === 'iptables') {
+    warnings.push(
+      'iptables backend: rejected traffic is counted in total, not per destination; each learned address is a rule of its own, slower than nft sets with many addresses',
+    );
+    if (!plan.tools['ip6tables-restore']) {
+      warnings.push(
+        'ip6tables-restore was not found: IPv6 is switched off inside the sandbox (fails closed), so IPv6-only destinations are unreachable',
+      );
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,92 @@
+import {
+  iptablesChains,
+  IPTABLES_RESTORE,
+  renderIptables,
+  renderIptablesTeardown,
+} from './iptables.js';
+import { nftTeardownArgv, renderNftRuleset } from './nft.js';
+import type { FirewallBackend, FirewallSpec } from './spec.js';
+
+/** One command with its stdin: how a plan step is shown and run. */
+export interface CommandStep {
+  argv: string[];
+  input?: string;
+  /** The step's output must contain this, or the step did not do its work. */
+  expect?: string;
+}
+
+/** The firewall part of a kernel plan: the rules as text and the commands. */
+export interface FirewallPlan {
+  backend: FirewallBackend;
+  table: string;
+  chain: string;
+  ipv6: boolean;
+  /** nft: the ruleset; iptables: the IPv4 (and IPv6) restore batches. */
+  setup: CommandStep[];
+  /** Read back after loading (where loading cannot echo what it did). */
+  verify: CommandStep[];
+  teardown: CommandStep[];
+}
+
+// --echo prints what the kernel accepted, proof without a second process;
+// with many elements echoing costs more than reading one chain back.
+const ECHO_LIMIT = 256;
+
+function nftLoad(spec: FirewallSpec): Pick<FirewallPlan, 'setup' | 'verify'> {
+  const table = spec.names.table;
+  const ruleset = renderNftRuleset(spec);
+  if (spec.allow.length + spec.deny.length <= ECHO_LIMIT) {
+    const expect = `add rule inet ${table} sandbox_out goto refuse`;
+    return {
+      setup: [{ argv: ['nft', '--echo', '-f', '-'], input: ruleset, expect }],
+      verify: [],
+    };
+  }
+  return {
+    setup: [{ argv: ['nft', '-f', '-'], input: ruleset }],
+    verify: [
+      {
+        argv: ['nft', 'list', 'chain', 'inet', table, 'sandbox_out'],
+        expect: 'goto refuse',
+      },
+    ],
+  };
+}
+
+/** Plans the run's firewall for one backend (pure). */
+export function planFirewall(
+  spec: FirewallSpec,
+  backend: FirewallBackend,
+): FirewallPlan {
+  const common = {
+    backend,
+    table: spec.names.table,
+    chain: spec.names.chain,
+    ipv6: spec.ipv6,
+  };
+  if (backend === 'nft') {
+    return {
+      ...common,
+      ...nftLoad(spec),
+      teardown: [{ argv: nftTeardownArgv(spec.names.table) }],
+    };
+  }
+  const families = spec.ipv6 ? ([4, 6] as const) : ([4] as const);
+  const teardown = renderIptablesTeardown(spec);
+  const chains = iptablesChains(spec.names.chain);
+  return {
+    ...common,
+    setup: families.map((f) => ({
+      argv: [...IPTABLES_RESTORE[f]],
+      input: renderIptables(spec, f),
+    })),
+    verify: families.map((f) => ({
+      argv: [f === 4 ? 'iptables' : 'ip6tables', '-w', '-S', chains.out],
+      expect: `-j ${chains.reject}`,
+    })),
+    teardown: families.map((f) => ({
+      argv: [...IPTABLES_RESTORE[f]],
+      input: teardown,
+    })),
+  };
+}

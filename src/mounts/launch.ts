@@ -1,0 +1,106 @@
+/** Absolute paths of the util-linux tools the launch uses (from the probe). */
+export interface LaunchTools {
+  setpriv: string;
+  nsenter: string;
+  unshare: string;
+  mount: string;
+  sh: string;
+  env: string;
+}
+
+/** The file the init script writes the read-only list into, next to the planned fstab. */
+export const READ_ONLY_FSTAB = '10-readonly.fstab';
+export const VIEW_FSTAB = '20-view.fstab';
+/** Socket masks: not `*.fstab`, so the main `mount --all` leaves them to their own. */
+export const SOCKETS_TAB = 'sockets.tab';
+
+/**
+ * PID 1 of the sandbox: builds the view, then runs the command without
+ * capabilities and passes signals on. Constant text: every value arrives as
+ * an argument, so nothing from the policy or the command is ever parsed as
+ * shell code.
+ *
+ * The mounts still writable are listed from this namespace's own mount
+ * table, so one that appeared after the controller looked is not missed.
+ * Socket masks outside /run are best effort: a socket may vanish between
+ * the scan and the mount, and that must not stop the run. Their list is
+ * opened first, as the main pass hides the state directory it lives in.
+ * fd 3 (when open) tells the controller the view is complete; a command
+ * that never got that far is a sandbox failure, not its exit status.
+ * A shell starts background commands with SIGINT and SIGQUIT ignored, and
+ * the command could not undo that; env --default-signal restores them.
+ */
+export const INIT_SCRIPT = `set -eu
+fstabs=$1 cwd=$2 setpriv=$3 mount=$4 env=$5
+shift 5
+while read -r _ _ _ _ point opts rest; do
+  case ",$opts," in *,ro,*) continue ;; esac
+  case "$point" in /|/proc|/proc/*) continue ;; esac
+  case "$rest" in *" - nsfs "*) continue ;; esac
+  printf 'none %s none remount,bind,ro 0 0\\n' "$point"
+done </proc/self/mountinfo >"$fstabs/${READ_ONLY_FSTAB}"
+exec 5<"$fstabs/${SOCKETS_TAB}"
+"$mount" -o remount,bind,ro /
+"$mount" --all --fstab "$fstabs"
+"$mount" --all --fstab /dev/fd/5 2>/dev/null || :
+exec 5<&-
+cd "$cwd"
+{ echo ready >&3; } 2>/dev/null || :
+exec 3>&- 4<&0
+"$env" --default-signal=INT,QUIT "$setpriv" --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@" <&4 4<&- &
+child=$!
+exec 4<&-
+for sig in HUP INT QUIT TERM USR1 USR2; do
+  trap "kill -$sig $child 2>/dev/null || :" "$sig"
+done
+status=0
+wait "$child" || status=$?
+while [ "$status" -gt 128 ] && kill -0 "$child" 2>/dev/null; do
+  status=0
+  wait "$child" || status=$?
+done
+exit "$status"
+`;
+
+/**
+ * The argv that starts a command in the run's namespaces (pure):
+ * setpriv ties the chain to the controller (killed with it), nsenter joins
+ * the network namespace, unshare makes the mount and PID namespaces, and
+ * the init script does the rest.
+ */
+export function launchArgv(options: {
+  tools: LaunchTools;
+  netnsPath: string;
+  fstabDir: string;
+  cwd: string;
+  argv: readonly string[];
+}): string[] {
+  const { tools, netnsPath, fstabDir, cwd, argv } = options;
+  return [
+    tools.setpriv,
+    '--pdeathsig',
+    'KILL',
+    '--',
+    tools.nsenter,
+    `--net=${netnsPath}`,
+    '--',
+    tools.unshare,
+    '--mount',
+    '--propagation',
+    'private',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--',
+    tools.sh,
+    '-c',
+    INIT_SCRIPT,
+    'fsbx-init',
+    fstabDir,
+    cwd,
+    tools.setpriv,
+    tools.mount,
+    tools.env,
+    ...argv,
+  ];
+}

@@ -1,0 +1,160 @@
+import type { Dirent } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { SandboxError } from '../errors.js';
+import { DEV_NODES } from './dev.js';
+import type { ResolvedStep } from './fstab.js';
+import type { MountPlan, MountStep, SocketPlan, SocketRoot } from './plan.js';
+
+// Bounds the scan on hosts with large /run trees; sockets deeper or beyond
+// this stay reachable, which the plan's warnings say.
+const SOCKET_SCAN_LIMIT = 5_000;
+
+async function exists(p: string) {
+  return stat(p).then(
+    (s) => s,
+    () => undefined,
+  );
+}
+
+async function resolveDev(
+  step: Extract<MountStep, { kind: 'dev' }>,
+): Promise<ResolvedStep> {
+  const found = await Promise.all(
+    DEV_NODES.map(async (node) =>
+      (await exists(`/dev/${node}`))?.isCharacterDevice() ? node : undefined,
+    ),
+  );
+  const pts = (await exists('/dev/pts'))?.isDirectory() ?? false;
+  return { ...step, nodes: found.filter((n): n is string => !!n), pts };
+}
+
+async function resolveStep(step: MountStep): Promise<ResolvedStep | undefined> {
+  if (step.kind === 'proc') return step;
+  if (step.kind === 'dev') return resolveDev(step);
+  if (step.kind === 'file') {
+    // Mounting onto a symlink mounts onto its target; a dangling one cannot be mounted over.
+    const target = await realpath(step.target).catch(() => undefined);
+    if (!target) {
+      throw new SandboxError(
+        'APPLY_FAILED',
+        `cannot show the sandbox its own ${step.target}: the path does not exist or is a dangling symlink on this runner`,
+      );
+    }
+    return { ...step, target };
+  }
+  const found = await exists(step.path);
+  if (!found) {
+    if (step.optional) return undefined;
+    throw new SandboxError(
+      'APPLY_FAILED',
+      `${step.path} does not exist (${step.why})`,
+    );
+  }
+  return step.kind === 'hide'
+    ? { ...step, isDirectory: found.isDirectory() }
+    : step;
+}
+
+// Walks from the root's real path; symlinks inside are not followed, so the
+// paths found are real ones and need no realpath each.
+async function findSockets(
+  root: SocketRoot & { real: string },
+): Promise<string[]> {
+  const found: string[] = [];
+  let visited = 0;
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > root.depth || visited > SOCKET_SCAN_LIMIT) return;
+    const entries: Dirent[] = await readdir(dir, { withFileTypes: true }).catch(
+      () => [],
+    );
+    for (const entry of entries) {
+      visited++;
+      const full = path.join(dir, entry.name);
+      if (entry.isSocket()) found.push(full);
+      else if (entry.isDirectory()) await walk(full, depth + 1);
+    }
+  };
+  await walk(root.real, 1);
+  return found;
+}
+
+function isUnder(p: string, dirs: string[]): boolean {
+  return dirs.some((dir) => p === dir || p.startsWith(`${dir}/`));
+}
+
+/** Sockets found on this host that the policy does not allow, as hide steps. */
+async function socketSteps(
+  plan: SocketPlan,
+  hiddenDirs: string[],
+): Promise<{ required: ResolvedStep[]; bestEffort: ResolvedStep[] }> {
+  if (!plan.hide) return { required: [], bestEffort: [] };
+  const allowed = await Promise.all(
+    plan.allowed.map((p) => realpath(p).catch(() => p)),
+  );
+  // /var/run is usually a link to /run: each real directory is walked once.
+  const real = await Promise.all(
+    plan.roots.map(async (root) => ({
+      ...root,
+      real: await realpath(root.path).catch(() => ''),
+    })),
+  );
+  const roots = real.filter(
+    (r, i) => r.real && real.findIndex((o) => o.real === r.real) === i,
+  );
+  const perRoot = await Promise.all(roots.map(findSockets));
+  const seen = new Set<string>();
+  const steps = {
+    required: [] as ResolvedStep[],
+    bestEffort: [] as ResolvedStep[],
+  };
+  roots.forEach((root, i) => {
+    for (const socket of perRoot[i]!.sort()) {
+      if (
+        seen.has(socket) ||
+        allowed.includes(socket) ||
+        isUnder(socket, hiddenDirs)
+      )
+        continue;
+      seen.add(socket);
+      steps[root.required ? 'required' : 'bestEffort'].push({
+        kind: 'hide',
+        path: socket,
+        why: 'Unix socket not allowed by the policy',
+        optional: !root.required,
+        isDirectory: false,
+      });
+    }
+  });
+  return steps;
+}
+
+/**
+ * The concrete view: the planned steps (with the daemon sockets under
+ * /run), and the other sockets to hide, best effort.
+ */
+export interface ResolvedMounts {
+  view: ResolvedStep[];
+  sockets: ResolvedStep[];
+}
+
+/**
+ * Turns the plan into concrete steps for this host: drops optional paths
+ * that do not exist, picks tmpfs or /dev/null for each hidden path, and
+ * finds the sockets to hide. This is the only part that reads the disk.
+ */
+export async function resolveMounts(plan: MountPlan): Promise<ResolvedMounts> {
+  const resolved = await Promise.all(plan.steps.map(resolveStep));
+  // A path inside a directory hidden before it is gone from the view (and
+  // no longer a place to mount on): its own step is dropped.
+  const hiddenDirs: string[] = [];
+  const view: ResolvedStep[] = [];
+  for (const step of resolved) {
+    if (!step) continue;
+    if (step.kind === 'hide' && isUnder(step.path, hiddenDirs)) continue;
+    if (step.kind === 'hide' && step.isDirectory) hiddenDirs.push(step.path);
+    view.push(step);
+  }
+  const sockets = await socketSteps(plan.sockets, hiddenDirs);
+  return { view: [...view, ...sockets.required], sockets: sockets.bestEffort };
+}

@@ -1,0 +1,110 @@
+import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { leasedSlots } from './lease.js';
+import { withLock } from './lock.js';
+import { OBJECT_PREFIX } from './names.js';
+
+/** Where and how forwarding is switched; `procSys` is swapped in tests. */
+export interface ForwardingOptions {
+  poolDir: string;
+  ipv6: boolean;
+  procSys?: string;
+}
+
+/** What runs changed, shared by every run on the host, so the last one restores it. */
+interface ForwardingState {
+  /** sysctl path (relative to /proc/sys) and its value before any run changed it. */
+  changed: Record<string, string>;
+}
+
+const IPV4 = 'net/ipv4/ip_forward';
+const IPV6 = 'net/ipv6/conf/all/forwarding';
+
+function stateFile(poolDir: string): string {
+  return path.join(poolDir, 'forwarding.json');
+}
+
+async function readState(poolDir: string): Promise<ForwardingState> {
+  const text = await readFile(stateFile(poolDir), 'utf8').catch(() => '');
+  return text ? (JSON.parse(text) as ForwardingState) : { changed: {} };
+}
+
+async function readSysctl(root: string, key: string): Promise<string> {
+  return (await readFile(path.join(root, key), 'utf8')).trim();
+}
+
+// With forwarding on, an interface with accept_ra=1 ignores router
+// advertisements, and the runner would lose an IPv6 default route learned
+// from them; 2 keeps accepting them.
+async function keepRouterAdvertisements(
+  root: string,
+  state: ForwardingState,
+): Promise<void> {
+  const dir = path.join(root, 'net/ipv6/conf');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    // Runs' own veths come and go; their settings need no restoring.
+    if (
+      ['all', 'default', 'lo'].includes(name) ||
+      name.startsWith(OBJECT_PREFIX)
+    )
+      continue;
+    const key = `net/ipv6/conf/${name}/accept_ra`;
+    const value = await readSysctl(root, key).catch(() => '');
+    if (value !== '1') continue;
+    state.changed[key] ??= value;
+    await writeFile(path.join(root, key), '2');
+  }
+}
+
+/**
+ * Turns on forwarding in the runner's namespace where it is off. The value
+ * found first is kept in a state file shared by all runs, so the last run
+ * to finish restores it, and no run switches it off under another one.
+ */
+export async function enableForwarding(
+  options: ForwardingOptions,
+): Promise<void> {
+  const root = options.procSys ?? '/proc/sys';
+  await withLock(path.join(options.poolDir, 'forwarding.lock'), async () => {
+    const state = await readState(options.poolDir);
+    const before = JSON.stringify(state);
+    const keys = options.ipv6 ? [IPV4, IPV6] : [IPV4];
+    for (const key of keys) {
+      const value = await readSysctl(root, key);
+      if (value === '1') continue;
+      if (key === IPV6) await keepRouterAdvertisements(root, state);
+      state.changed[key] ??= value;
+      await writeFile(path.join(root, key), '1');
+    }
+    if (JSON.stringify(state) !== before) {
+      await writeFile(stateFile(options.poolDir), JSON.stringify(state));
+    }
+  });
+}
+
+/**
+ * Restores what runs changed once no run holds a lease any more. Call it
+ * after releasing this run's lease.
+ */
+export async function restoreForwarding(
+  options: ForwardingOptions,
+): Promise<void> {
+  const root = options.procSys ?? '/proc/sys';
+  await withLock(path.join(options.poolDir, 'forwarding.lock'), async () => {
+    if ((await leasedSlots(options.poolDir)).size > 0) return;
+    const state = await readState(options.poolDir);
+    // Forwarding first: switching it off resets per-interface values.
+    const all = Object.keys(state.changed);
+    const first = all.filter((key) => key === IPV4 || key === IPV6) as string[];
+    for (const key of [...first, ...all.filter((k) => !first.includes(k))]) {
+      // An interface removed since then has nothing left to restore.
+      await writeFile(path.join(root, key), state.changed[key]!).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        },
+      );
+    }
+    await unlink(stateFile(options.poolDir)).catch(() => undefined);
+  });
+}

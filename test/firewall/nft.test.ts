@@ -1,0 +1,170 @@
+import test from 'ava';
+import {
+  grantElements,
+  renderNftElements,
+  renderNftRuleset,
+} from '../../src/firewall/nft.js';
+import { planFirewall } from '../../src/firewall/plan.js';
+import { sampleSpec } from './helpers.js';
+
+const ruleset = renderNftRuleset(sampleSpec());
+const lines = ruleset.split('\n').map((l) => l.trim());
+
+test('one inet table of the run, loaded as one transaction', (t) => {
+  t.true(ruleset.startsWith('table inet fsbxa1b2c3d4 {\n'));
+  t.is(ruleset.match(/^table /gm)!.length, 1);
+  const plan = planFirewall(sampleSpec(), 'nft');
+  t.deepEqual(
+    plan.setup.map((s) => s.argv),
+    [['nft', '--echo', '-f', '-']],
+  );
+  t.is(
+    plan.setup[0]!.expect,
+    'add rule inet fsbxa1b2c3d4 sandbox_out goto refuse',
+  );
+  t.is(plan.setup[0]!.input, ruleset);
+  t.deepEqual(plan.teardown[0]!.argv, [
+    'nft',
+    'delete',
+    'table',
+    'inet',
+    'fsbxa1b2c3d4',
+  ]);
+});
+
+test('only packets on the run veth are hooked', (t) => {
+  t.true(lines.includes('iifname "fsbxa1b2c3d4h" goto sandbox_out'));
+  t.true(lines.includes('iifname "fsbxa1b2c3d4h" goto sandbox_in'));
+  t.true(
+    lines.includes(
+      'oifname "fsbxa1b2c3d4h" ct state established,related accept',
+    ),
+  );
+  const hooks = lines.filter((l) => l.includes(' hook '));
+  t.deepEqual(hooks, [
+    'type filter hook forward priority filter; policy accept;',
+    'type filter hook input priority filter; policy accept;',
+    'type nat hook postrouting priority srcnat; policy accept;',
+  ]);
+});
+
+test('DNS only to the run resolver, UDP and TCP, IPv4 and IPv6', (t) => {
+  t.true(
+    lines.includes(
+      'ip daddr 10.217.0.9 meta l4proto { tcp, udp } th dport 53 accept',
+    ),
+  );
+  t.true(
+    lines.includes(
+      'ip6 daddr fd5b:f5b0:8f2a:2::1 meta l4proto { tcp, udp } th dport 53 accept',
+    ),
+  );
+  t.is(lines.filter((l) => l.includes('dport 53')).length, 2);
+});
+
+test('blocks go to interval sets, single addresses to hash sets, with or without a port', (t) => {
+  t.regex(
+    ruleset,
+    /set allow4 \{\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = \{\n\t\t\t198\.18\.0\.0\/24\n\t\t\}\n\t\}/,
+  );
+  t.regex(
+    ruleset,
+    /set host4p \{\n\t\ttype ipv4_addr \. inet_service\n\t\telements = \{\n\t\t\t198\.18\.1\.7 \. 443\n/,
+  );
+  t.regex(ruleset, /set allow6 \{[^}]*2001:db8::\/64/);
+  t.regex(ruleset, /set deny4 \{[^}]*198\.18\.0\.66/);
+  t.regex(
+    ruleset,
+    /set dyn4p \{\n\t\ttype ipv4_addr \. inet_service\n\t\tflags timeout\n\t\}/,
+  );
+});
+
+test('only TCP passes, deny sets before allow sets, everything else refused', (t) => {
+  const out = ruleset.slice(
+    ruleset.indexOf('chain sandbox_out'),
+    ruleset.indexOf('chain refuse'),
+  );
+  const order = [
+    'meta l4proto != tcp goto refuse',
+    '@deny4 goto',
+    '@dyndeny4p goto',
+    '@allow4 accept',
+    '@dyn4p accept',
+    'goto refuse\n\t}',
+  ];
+  const positions = order.map((needle) => out.indexOf(needle));
+  t.false(positions.includes(-1), String(positions));
+  t.deepEqual(
+    [...positions].sort((a, b) => a - b),
+    positions,
+  );
+});
+
+test('refused packets are counted per destination and rejected at once', (t) => {
+  t.true(
+    lines.includes(
+      'meta nfproto ipv4 meta l4proto { tcp, udp } update @rej4 { ip daddr . meta l4proto . th dport counter }',
+    ),
+  );
+  t.true(
+    lines.includes(
+      'meta l4proto tcp counter name rejected reject with tcp reset',
+    ),
+  );
+  t.true(
+    lines.includes('counter name rejected reject with icmpx admin-prohibited'),
+  );
+  t.false(
+    /\bdrop\b/.test(
+      ruleset.replace('meta pkttype { broadcast, multicast } drop', ''),
+    ),
+    'nothing is dropped silently but link-local chatter',
+  );
+});
+
+test('traffic leaves masqueraded through the runner route', (t) => {
+  t.true(
+    lines.includes(
+      'ip saddr 10.217.0.10 oifname != "fsbxa1b2c3d4h" masquerade',
+    ),
+  );
+  t.true(
+    lines.includes(
+      'ip6 saddr fd5b:f5b0:8f2a:2::2 oifname != "fsbxa1b2c3d4h" masquerade',
+    ),
+  );
+});
+
+test('a grant becomes set elements keyed by address, or address and port', (t) => {
+  const any = grantElements({
+    family: 4,
+    address: '198.18.0.10',
+    ports: 'any',
+    denyPorts: [22],
+    timeoutSec: 300,
+  });
+  t.deepEqual(any, [
+    { set: 'dyn4', key: '198.18.0.10' },
+    { set: 'dyndeny4p', key: '198.18.0.10 . 22' },
+  ]);
+  const ported = grantElements({
+    family: 6,
+    address: '2001:db8::10',
+    ports: [443, 8443],
+    denyPorts: [],
+  });
+  t.deepEqual(
+    ported.map((e) => `${e.set} ${e.key}`),
+    ['dyn6p 2001:db8::10 . 443', 'dyn6p 2001:db8::10 . 8443'],
+  );
+  t.is(
+    renderNftElements('fsbxt', {
+      add: [
+        { set: 'dyn4', key: '1.2.3.4', timeoutSec: 300 },
+        { set: 'dyn4', key: '1.2.3.5' },
+      ],
+      remove: [{ set: 'dyn4', key: '1.2.3.4' }],
+    }),
+    'delete element inet fsbxt dyn4 { 1.2.3.4 }\nadd element inet fsbxt dyn4 { 1.2.3.4 timeout 300s }\nadd element inet fsbxt dyn4 { 1.2.3.5 }\n',
+  );
+});

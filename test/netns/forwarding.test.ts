@@ -1,0 +1,74 @@
+import test from 'ava';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  enableForwarding,
+  restoreForwarding,
+} from '../../src/netns/forwarding.js';
+
+async function fakeProc() {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'fsbx-proc-'));
+  const set = async (key: string, value: string) => {
+    await mkdir(path.dirname(path.join(root, key)), { recursive: true });
+    await writeFile(path.join(root, key), value);
+  };
+  await set('net/ipv4/ip_forward', '0\n');
+  await set('net/ipv6/conf/all/forwarding', '0\n');
+  await set('net/ipv6/conf/eth0/accept_ra', '1\n');
+  await set('net/ipv6/conf/eth1/accept_ra', '0\n');
+  await set('net/ipv6/conf/fsbxabch/accept_ra', '1\n');
+  const get = async (key: string) =>
+    (await readFile(path.join(root, key), 'utf8')).trim();
+  const poolDir = path.join(root, 'pool');
+  await mkdir(poolDir);
+  return { root, get, poolDir };
+}
+
+test('forwarding goes on, and the last run puts back what was there', async (t) => {
+  const { root, get, poolDir } = await fakeProc();
+  try {
+    await writeFile(path.join(poolDir, '1.lease'), '{}');
+    await writeFile(path.join(poolDir, '2.lease'), '{}');
+    await enableForwarding({ poolDir, ipv6: true, procSys: root });
+    await enableForwarding({ poolDir, ipv6: true, procSys: root });
+    t.is(await get('net/ipv4/ip_forward'), '1');
+    t.is(await get('net/ipv6/conf/all/forwarding'), '1');
+    t.is(await get('net/ipv6/conf/eth0/accept_ra'), '2');
+    t.is(await get('net/ipv6/conf/eth1/accept_ra'), '0');
+    t.is(await get('net/ipv6/conf/fsbxabch/accept_ra'), '1');
+
+    await rm(path.join(poolDir, '1.lease'));
+    await restoreForwarding({ poolDir, ipv6: true, procSys: root });
+    t.is(
+      await get('net/ipv4/ip_forward'),
+      '1',
+      'another run still holds a lease',
+    );
+
+    await rm(path.join(poolDir, '2.lease'));
+    await restoreForwarding({ poolDir, ipv6: true, procSys: root });
+    t.is(await get('net/ipv4/ip_forward'), '0');
+    t.is(await get('net/ipv6/conf/all/forwarding'), '0');
+    t.is(await get('net/ipv6/conf/eth0/accept_ra'), '1');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('forwarding that was on stays on', async (t) => {
+  const { root, get, poolDir } = await fakeProc();
+  try {
+    await writeFile(path.join(root, 'net/ipv4/ip_forward'), '1\n');
+    await enableForwarding({ poolDir, ipv6: false, procSys: root });
+    await restoreForwarding({ poolDir, ipv6: false, procSys: root });
+    t.is(await get('net/ipv4/ip_forward'), '1');
+    t.is(
+      await get('net/ipv6/conf/all/forwarding'),
+      '0',
+      'IPv6 untouched without IPv6',
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
