@@ -112,14 +112,13 @@ case_suite() {
   skip=$(sed -n 's/^# skip \([0-9]*\)$/\1/p' /tmp/suite.tap)
   pass=${pass:-0} fail=${fail:-0} skip=${skip:-0}
   # The first failing test and the first line of its report that says why.
-  first=$(awk 'function out(m) { print t ": " m; done=1; exit }
-      /^not ok /{ if (t) exit; t=$0; next }
-      t && /(Error|EROFS|denied|failed|cannot|not permitted)/ &&
-        !/DEBUG|^ *name:|Rejected|\{$/ {
-        m=$0; sub(/^ *(message: )?/, "", m); getline n; out(m " " n) }
-      t && !msg && /^ *message: [^|>]/ { msg=$0; sub(/^ *message: /, "", msg) }
-      END { if (t && !done) print t ": " msg }' /tmp/suite.tap |
-    sed 's/^not ok [0-9]* - //; s/  */ /g' | cut -c1-260)
+  first=$(awk '/^not ok /{ if (t) exit; t=$0; next }
+      t && /^  \.\.\.$/ { exit }
+      t && !e && /EROFS|denied|not permitted/ { e=$0; getline n; e=e " " n }
+      t && !m && /^ *(message|stderrTail): / {
+        m=$0; sub(/^ *[a-zA-Z]+: /, "", m); if (m ~ /^[|>]/) { getline; m=$0 } }
+      END { if (t) print t ": " (e ? e : m) }' /tmp/suite.tap |
+    sed 's/^not ok [0-9]* - //; s/  */ /g; s/ message: / /' | cut -c1-260)
   echo "@@ suite pass=$pass fail=$fail skip=$skip rc=$rc"
   grep -E '^(not ok |ok .*# SKIP)' /tmp/suite.tap | sed 's/^/@@ suite-line /'
   if [ "$fail" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$pass" -eq 0 ]; }; then
