@@ -1,3 +1,4 @@
+import { HARNESS_TMP_ENTRIES } from '../scripts/testnet/exec.js';
 // What the host shows after an escape run: files that outlived the
 // sandbox, processes still alive, names a DNS server was asked. Each check
 // also removes what it found, so the next run starts clean.
@@ -109,7 +110,9 @@ export interface Leftovers {
 export async function engineLeftovers(net: Testnet): Promise<Leftovers> {
   return {
     processes: await processesInNetns(net.runnerNs),
-    tmp: await readdir(net.paths.tmp).catch(() => []),
+    tmp: (await readdir(net.paths.tmp).catch(() => [] as string[])).filter(
+      (e) => !HARNESS_TMP_ENTRIES.includes(e),
+    ),
     state: await readdir(stateDirOf(net)).catch(() => []),
   };
 }
