@@ -40,7 +40,7 @@ test-integration: deps build
 	$(NODE_BIN)/ava --serial 'dist/integration/**/*.test.js'
 
 bench: deps build
-	node dist/scripts/bench.js
+	npm run bench
 
 format: node_modules/.installed
 	$(NODE_BIN)/prettier --write 'src/**/*.ts' 'test/**/*.ts' 'integration/**/*.ts' 'scripts/**/*.ts'
