@@ -132,7 +132,15 @@ export async function removeEngineLeftovers(
   for (const f of files) {
     await rm(path.join(net.paths.tmp, f), { recursive: true, force: true });
   }
-  const states = now.state.filter((d) => !before.state.includes(d));
+  // A kernel run killed before its teardown leaves a record of its kernel
+  // objects: the engine's next run cleans them up from it (and puts
+  // forwarding back), so that state stays.
+  const kernelState = (d: string) =>
+    d === 'kernel-pool' ||
+    existsSync(path.join(stateDirOf(net), d, 'kernel.json'));
+  const states = now.state.filter(
+    (d) => !before.state.includes(d) && !kernelState(d),
+  );
   for (const d of states) {
     await rm(path.join(stateDirOf(net), d), { recursive: true, force: true });
   }

@@ -159,7 +159,7 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
       'verdict grep -q "fsbxt-modified-$$" "$FSBXT_OUTSIDE_FILE"',
       'printf "%s\\n" "$before" > "$f" 2>/dev/null',
     ].join('\n'),
-    gaps: { srt: OUTSIDE_HARDLINK_GAP },
+    gaps: { srt: OUTSIDE_HARDLINK_GAP, kernel: OUTSIDE_HARDLINK_GAP },
   },
   {
     id: 'esc-write-git-hooks',

@@ -142,6 +142,13 @@ export const ESCAPE_NAME_CASES: readonly EscapeCase[] = [
       'curl -s --max-time 5 http://rebind.gitlab.test/ >/dev/null',
       'verdict eval "reaches_any_way outside http://198.18.0.20/ || reaches_any_way outside \'http://[2001:db8:18::20]/\'"',
     ].join('\n'),
+    gaps: {
+      kernel: {
+        observed: 'allowed',
+        failsOpen: true,
+        why: "the kernel engine's firewall sees addresses, not names: an address an allowed name resolved to stays open to every connection until its timeout (max(TTL, 300 s)). Fix proposed: answer allowed names with per-run placeholder addresses and DNAT them to the real ones, so only connections made by name reach them",
+      },
+    },
   },
   reachAny(
     {

@@ -8,6 +8,7 @@ import { addressesIn, chainOf, needsFollowing, ownedBy } from './answers.js';
 import {
   allowanceFor,
   chainNameDenied,
+  closedAddresses,
   NameRules,
   grantsFor,
   type Allowance,
@@ -31,6 +32,8 @@ export interface ResolverOptions {
   gate: AddressGate;
   ttlFloorSec: number;
   log: Logger;
+  /** Addresses no answer opens (the runner's own...); special ranges by default. */
+  closed?: (address: string) => boolean;
 }
 
 /** Counts for the run's report. */
@@ -110,6 +113,21 @@ function reply(
 export function createResolver(options: ResolverOptions): Resolver {
   const { hosts, upstream, gate, ttlFloorSec, log } = options;
   const rules = new NameRules(options.policy);
+  const closed = options.closed ?? closedAddresses({ local: [], blocks: [] });
+  const withheld = new Set<string>();
+  // The addresses an answer may open; the others are logged once each.
+  const openable = <T extends { address: string }>(name: string, list: T[]) =>
+    list.filter(({ address }) => {
+      if (!closed(address)) return true;
+      if (!withheld.has(address)) {
+        withheld.add(address);
+        log.warn('an allowed name points at an address that stays closed', {
+          name,
+          address,
+        });
+      }
+      return false;
+    });
   let logged = 0;
   const stats: ResolverStats = {
     answered: 0,
@@ -151,7 +169,12 @@ export function createResolver(options: ResolverOptions): Resolver {
       entry[family].map((address) => ({ family, address })),
     );
     await gate.grant(
-      grantsFor({ allowance, addresses, ttlFloorSec, permanent: true }),
+      grantsFor({
+        allowance,
+        addresses: openable(name, addresses),
+        ttlFloorSec,
+        permanent: true,
+      }),
     );
     const type = query.questions![0]!.type;
     const family = type === 'A' ? 4 : type === 'AAAA' ? 6 : undefined;
@@ -201,7 +224,7 @@ export function createResolver(options: ResolverOptions): Resolver {
     await gate.grant(
       grantsFor({
         allowance,
-        addresses: addressesIn(chain, answers),
+        addresses: openable(name, addressesIn(chain, answers)),
         ttlFloorSec,
       }),
     );

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Policy } from '../policy/types.js';
-import { protectedPaths } from './protected.js';
+import { GIT_MODULES, protectedPaths } from './protected.js';
 
 /**
  * One step of the filesystem view, in the order it is mounted. `optional`
@@ -14,6 +14,8 @@ export type MountStep =
   | { kind: 'file'; source: string; target: string; why: string }
   | { kind: 'proc'; why: string }
   | { kind: 'tmpfs'; path: string; why: string; optional: boolean }
+  /** Every hooks directory and config file found below `path`, read-only. */
+  | { kind: 'git-modules'; path: string; why: string }
   /** A minimal /dev, built in `staging` (state directory) and moved over /dev. */
   | { kind: 'dev'; staging: string; why: string };
 
@@ -35,6 +37,8 @@ export interface SocketPlan {
   /** False when the policy allows every Unix socket: nothing is hidden. */
   hide: boolean;
   roots: SocketRoot[];
+  /** Also every socket bound in the runner's network namespace (/proc/net/unix). */
+  bound: boolean;
   allowed: string[];
 }
 
@@ -100,6 +104,11 @@ export function planMounts(options: {
         optional: true,
       }),
     ),
+    {
+      kind: 'git-modules',
+      path: path.join(cwd, GIT_MODULES),
+      why: "submodules' hooks and config run code outside the sandbox later",
+    },
   ];
   const hidden: MountStep[] = [
     ...fs.denyRead.map((rule) => ({
@@ -165,6 +174,7 @@ export function planMounts(options: {
         { path: home, depth: 2, required: false },
         { path: path.join(home, '.docker'), depth: 3, required: false },
       ],
+      bound: true,
       allowed: network.unixSockets.map((rule) => rule.path),
     },
   };

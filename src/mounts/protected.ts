@@ -25,6 +25,9 @@ export const PROTECTED_DIRECTORIES = [
   '.claude/agents',
 ];
 
+/** Where submodules keep their git directories, each with hooks and config. */
+export const GIT_MODULES = '.git/modules';
+
 /** The protected paths in a working directory, each with the reason. */
 export function protectedPaths(options: {
   cwd: string;
@@ -41,8 +44,13 @@ export function protectedPaths(options: {
       at(name, 'editor and agent settings'),
     ),
     at('.git/hooks', 'git hooks run code outside the sandbox later'),
-    ...(allowGitConfig
-      ? []
-      : [at('.git/config', 'git configuration is not allowed by the policy')]),
+    // Readable git configuration is not writable configuration: hooksPath
+    // or fsmonitor there runs code when the runner next uses git.
+    at(
+      '.git/config',
+      allowGitConfig
+        ? 'git configuration is readable, not writable (core.hooksPath, core.fsmonitor run code)'
+        : 'git configuration is not allowed by the policy',
+    ),
   ];
 }

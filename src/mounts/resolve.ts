@@ -3,6 +3,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
 import { DEV_NODES } from './dev.js';
+import { boundSockets } from './unix-sockets.js';
 import type { ResolvedStep } from './fstab.js';
 import type { MountPlan, MountStep, SocketPlan, SocketRoot } from './plan.js';
 
@@ -29,7 +30,39 @@ async function resolveDev(
   return { ...step, nodes: found.filter((n): n is string => !!n), pts };
 }
 
-async function resolveStep(step: MountStep): Promise<ResolvedStep | undefined> {
+// Submodule git directories nest (.git/modules/a/modules/b); each has
+// hooks and a config file.
+const GIT_MODULES_DEPTH = 8;
+
+async function resolveGitModules(
+  step: Extract<MountStep, { kind: 'git-modules' }>,
+): Promise<ResolvedStep[]> {
+  const found: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > GIT_MODULES_DEPTH || found.length > SOCKET_SCAN_LIMIT) return;
+    const entries: Dirent[] = await readdir(dir, { withFileTypes: true }).catch(
+      () => [],
+    );
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.name === 'hooks' && entry.isDirectory()) found.push(full);
+      else if (entry.name === 'config' && entry.isFile()) found.push(full);
+      else if (entry.isDirectory() && entry.name !== 'objects')
+        await walk(full, depth + 1);
+    }
+  };
+  await walk(step.path, 1);
+  return found.sort().map((p) => ({
+    kind: 'read-only',
+    path: p,
+    why: step.why,
+    optional: true,
+  }));
+}
+
+async function resolveStep(
+  step: Exclude<MountStep, { kind: 'git-modules' }>,
+): Promise<ResolvedStep | undefined> {
   if (step.kind === 'proc') return step;
   if (step.kind === 'dev') return resolveDev(step);
   if (step.kind === 'file') {
@@ -103,29 +136,37 @@ async function socketSteps(
     (r, i) => r.real && real.findIndex((o) => o.real === r.real) === i,
   );
   const perRoot = await Promise.all(roots.map(findSockets));
+  const runDirs = roots.filter((r) => r.required).map((r) => r.real);
+  const candidates = [
+    ...roots.flatMap((root, i) =>
+      perRoot[i]!.sort().map((p) => ({ path: p, required: root.required })),
+    ),
+    ...(plan.bound ? await boundSockets() : []).map((p) => ({
+      path: p,
+      required: isUnder(p, runDirs),
+    })),
+  ];
   const seen = new Set<string>();
   const steps = {
     required: [] as ResolvedStep[],
     bestEffort: [] as ResolvedStep[],
   };
-  roots.forEach((root, i) => {
-    for (const socket of perRoot[i]!.sort()) {
-      if (
-        seen.has(socket) ||
-        allowed.includes(socket) ||
-        isUnder(socket, hiddenDirs)
-      )
-        continue;
-      seen.add(socket);
-      steps[root.required ? 'required' : 'bestEffort'].push({
-        kind: 'hide',
-        path: socket,
-        why: 'Unix socket not allowed by the policy',
-        optional: !root.required,
-        isDirectory: false,
-      });
-    }
-  });
+  for (const { path: socket, required } of candidates) {
+    if (
+      seen.has(socket) ||
+      allowed.includes(socket) ||
+      isUnder(socket, hiddenDirs)
+    )
+      continue;
+    seen.add(socket);
+    steps[required ? 'required' : 'bestEffort'].push({
+      kind: 'hide',
+      path: socket,
+      why: 'Unix socket not allowed by the policy',
+      optional: !required,
+      isDirectory: false,
+    });
+  }
   return steps;
 }
 
@@ -144,7 +185,15 @@ export interface ResolvedMounts {
  * finds the sockets to hide. This is the only part that reads the disk.
  */
 export async function resolveMounts(plan: MountPlan): Promise<ResolvedMounts> {
-  const resolved = await Promise.all(plan.steps.map(resolveStep));
+  const resolved = (
+    await Promise.all(
+      plan.steps.map((step) =>
+        step.kind === 'git-modules'
+          ? resolveGitModules(step)
+          : resolveStep(step).then((r) => [r]),
+      ),
+    )
+  ).flat();
   // A path inside a directory hidden before it is gone from the view (and
   // no longer a place to mount on): its own step is dropped.
   const hiddenDirs: string[] = [];

@@ -40,7 +40,7 @@ const ALREADY_GONE = [
  */
 export async function removeNetns(
   exec: CommandRunner,
-  plan: NetnsPlan,
+  plan: Pick<NetnsPlan, 'netns' | 'teardownBatch'>,
 ): Promise<void> {
   const argv = netnsArgv(plan).teardown;
   const result = await exec.run(argv, {

@@ -238,3 +238,32 @@ test('a flood of refused names is counted, and only the first are logged', async
     1,
   );
 });
+
+test('an allowed name pointing at a closed address is answered, and the address stays closed', async (t) => {
+  const { closedAddresses } = await import('../../src/dns/decide.js');
+  const gate = recordingGate();
+  const log = memoryLogger();
+  const resolver = createResolver({
+    policy: rules(['*.gitlab.test']),
+    hosts: parseHosts(''),
+    upstream: async (name, type) =>
+      response(name, type, [
+        a(name, '198.18.0.2'),
+        a(name, '169.254.169.254'),
+        a(name, '198.18.0.10'),
+      ]),
+    gate,
+    ttlFloorSec: 60,
+    log,
+    closed: closedAddresses({ local: ['198.18.0.2'], blocks: [] }),
+  });
+  const reply = dnsPacket.decode(
+    (await resolver.handle(query('self.gitlab.test'), 'udp'))!,
+  );
+  t.is(reply.answers!.length, 3);
+  t.deepEqual(
+    gate.grants.map((g) => g.address),
+    ['198.18.0.10'],
+  );
+  t.is(log.lines.filter((l) => l.includes('stays closed')).length, 2);
+});

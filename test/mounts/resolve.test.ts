@@ -62,6 +62,7 @@ test('missing optional paths are dropped, hidden paths get tmpfs or /dev/null, s
           { path: path.join(dir, 'run'), depth: 3, required: true },
           { path: path.join(dir, 'home'), depth: 3, required: false },
         ],
+        bound: false,
         allowed: [path.join(dir, 'run/docker.sock')],
       },
     };
@@ -95,6 +96,37 @@ test('missing optional paths are dropped, hidden paths get tmpfs or /dev/null, s
     );
   } finally {
     servers.forEach((s) => s.close());
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('every hooks directory and config file of submodules becomes read-only', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fsbx-modules-'));
+  try {
+    const modules = path.join(dir, '.git/modules');
+    for (const sub of ['a', 'a/modules/b']) {
+      await mkdir(path.join(modules, sub, 'hooks'), { recursive: true });
+      await mkdir(path.join(modules, sub, 'objects/pack'), { recursive: true });
+      await writeFile(path.join(modules, sub, 'config'), '[core]\n');
+    }
+    const { view } = await resolveMounts({
+      readOnlyRoot: true,
+      steps: [{ kind: 'git-modules', path: modules, why: 'w' }],
+      sockets: { hide: false, roots: [], bound: false, allowed: [] },
+    });
+    t.deepEqual(
+      view.map(
+        (s) =>
+          `${s.kind} ${path.relative(modules, (s as { path: string }).path)}`,
+      ),
+      [
+        'read-only a/config',
+        'read-only a/hooks',
+        'read-only a/modules/b/config',
+        'read-only a/modules/b/hooks',
+      ],
+    );
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
