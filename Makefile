@@ -4,7 +4,8 @@
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 
-.PHONY: all deps build install demo test test-unit test-integration bench clean format integration-dind
+.PHONY: all deps build install demo test test-unit test-integration bench clean format integration-dind \
+	integration-dind-clean
 
 all: build
 
@@ -39,10 +40,19 @@ test-integration: deps build
 	$(NODE_BIN)/ava --serial 'dist/integration/**/*.test.js'
 
 bench: deps build
-	node dist/scripts/bench.js
+	npm run bench
 
 format: node_modules/.installed
 	$(NODE_BIN)/prettier --write 'src/**/*.ts' 'test/**/*.ts' 'integration/**/*.ts' 'scripts/**/*.ts'
+
+# flow-sandbox inside job containers, started the way runners start them
+# (root; installs and starts Docker if needed; see scripts/dind/run.sh).
+integration-dind:
+	bash scripts/dind/run.sh
+
+# Removes the images integration-dind keeps on purpose (base, runner, caches).
+integration-dind-clean:
+	bash scripts/dind/clean.sh
 
 clean:
 	rm -rf dist .deps

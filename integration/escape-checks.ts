@@ -1,3 +1,4 @@
+import { HARNESS_TMP_ENTRIES } from '../scripts/testnet/exec.js';
 // What the host shows after an escape run: files that outlived the
 // sandbox, processes still alive, names a DNS server was asked. Each check
 // also removes what it found, so the next run starts clean.
@@ -109,7 +110,9 @@ export interface Leftovers {
 export async function engineLeftovers(net: Testnet): Promise<Leftovers> {
   return {
     processes: await processesInNetns(net.runnerNs),
-    tmp: await readdir(net.paths.tmp).catch(() => []),
+    tmp: (await readdir(net.paths.tmp).catch(() => [] as string[])).filter(
+      (e) => !HARNESS_TMP_ENTRIES.includes(e),
+    ),
     state: await readdir(stateDirOf(net)).catch(() => []),
   };
 }
@@ -132,14 +135,9 @@ export async function removeEngineLeftovers(
   for (const f of files) {
     await rm(path.join(net.paths.tmp, f), { recursive: true, force: true });
   }
-  // A kernel run killed before its teardown leaves a record of its kernel
-  // objects: the engine's next run cleans them up from it (and puts
-  // forwarding back), so that state stays.
-  const kernelState = (d: string) =>
-    d === 'kernel-pool' ||
-    existsSync(path.join(stateDirOf(net), d, 'kernel.json'));
+  // kernel-pool is the address pool runs share, not one run's state.
   const states = now.state.filter(
-    (d) => !before.state.includes(d) && !kernelState(d),
+    (d) => !before.state.includes(d) && d !== 'kernel-pool',
   );
   for (const d of states) {
     await rm(path.join(stateDirOf(net), d), { recursive: true, force: true });

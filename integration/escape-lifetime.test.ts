@@ -22,7 +22,14 @@ import {
   requestedEngines,
 } from './escape-run.js';
 import { useTestnet } from './fixture.js';
-import { listing, runSandboxed, stateDirOf } from './sandbox-run.js';
+import {
+  FLOW_SANDBOX,
+  jobEnv,
+  listing,
+  runSandboxed,
+  stateDirOf,
+  tmpLeftovers,
+} from './sandbox-run.js';
 import { rootSkipReason } from './skip.js';
 
 const skip = rootSkipReason(['node']);
@@ -72,13 +79,23 @@ if (skip) {
           `still alive after the controller died: ${left.join(' ')}`,
         );
         t.is(await controllerPid(marker), undefined);
-        // The engine's own helpers outside the sandbox (SRT's host-side socat
-        // bridge, socket files, the run's state) are not the command's.
-        for (const thing of await removeEngineLeftovers(nett(), before)) {
-          t.log(
-            `${engine} left behind after SIGKILL (outside the sandbox): ${thing}`,
-          );
-        }
+        // What the killed controller left outside the sandbox (SRT's
+        // host-side socat bridge and sockets, kernel objects, the run's
+        // state) is `flow-sandbox cleanup`'s to remove, completely.
+        const cleanup = await nett().exec([FLOW_SANDBOX, 'cleanup'], {
+          env: jobEnv(nett()),
+        });
+        t.is(cleanup.exitCode, 0, cleanup.stderr);
+        t.regex(cleanup.stderr, /removed 1 dead run/);
+        t.deepEqual(
+          await removeEngineLeftovers(nett(), before),
+          [],
+          'flow-sandbox cleanup left these behind',
+        );
+        t.deepEqual(
+          await nett().differences(start(), await nett().snapshot()),
+          [],
+        );
       },
     );
 
@@ -120,7 +137,12 @@ if (skip) {
 
   test.serial('no leftovers in the runner namespace', async (t) => {
     t.deepEqual(await nett().differences(start(), await nett().snapshot()), []);
-    t.deepEqual(await listing(nett().paths.tmp), [], 'nothing left in /tmp');
-    t.deepEqual(await listing(stateDirOf(nett())), [], 'no run state left');
+    t.deepEqual(await tmpLeftovers(nett()), [], 'nothing left in /tmp');
+    // kernel-pool is the address pool runs share, not a run's state.
+    t.deepEqual(
+      (await listing(stateDirOf(nett()))).filter((e) => e !== 'kernel-pool'),
+      [],
+      'no run state left',
+    );
   });
 }

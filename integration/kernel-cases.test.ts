@@ -61,6 +61,10 @@ if (skip) {
             '--force-sandbox',
             '--engine',
             'kernel',
+            // Never a silent fallback: a kernel engine that cannot start
+            // fails the run (125) instead of running the flow unsandboxed.
+            '--minimum-level',
+            'kernel',
             '--firewall',
             firewall,
           ]),

@@ -146,7 +146,7 @@ export const ESCAPE_NAME_CASES: readonly EscapeCase[] = [
       kernel: {
         observed: 'allowed',
         failsOpen: true,
-        why: "the kernel engine's firewall sees addresses, not names: an address an allowed name resolved to stays open to every connection until its timeout (max(TTL, 300 s)). Fix proposed: answer allowed names with per-run placeholder addresses and DNAT them to the real ones, so only connections made by name reach them",
+        why: 'the kernel engine filters packets by address: an address an allowed name resolved to is reachable by any name or literal until its timeout (max(TTL, floor)) lapses. Only what an allowed zone points at opens, and never the runner, loopback or link-local addresses (the resolver drops those)',
       },
     },
   },

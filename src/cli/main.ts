@@ -9,6 +9,7 @@ import {
   SandboxError,
 } from '../errors.js';
 import { createLogger } from '../log/logger.js';
+import { cleanupCommand } from './cleanup.js';
 import { doctorCommand } from './doctor.js';
 import { logOptions, resolveRunOptions, type RawFlags } from './options.js';
 import { withRunOptions } from './flags.js';
@@ -114,6 +115,17 @@ function program(onExit: (code: number) => void): Command {
         format: 'text',
       });
       onExit(await doctorCommand(hostContext(log), Boolean(flags.json)));
+    });
+  root
+    .command('cleanup')
+    .description(
+      "remove what killed runs left behind (namespaces, links, firewall tables and chains, leases, SRT's sockets and helpers, state); never a live run's",
+    )
+    .exitOverride()
+    .action(async () => {
+      const { logLevel, logFormat } = logOptions({}, process.env);
+      const log = createLogger({ level: logLevel, format: logFormat });
+      onExit(await cleanupCommand(hostContext(log)));
     });
   return root;
 }

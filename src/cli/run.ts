@@ -17,6 +17,7 @@ import {
 import type { Policy } from '../policy/types.js';
 import { planToJson, planToText } from '../plan/render.js';
 import type { EngineChoice, RunPlan } from '../plan/types.js';
+import { cleanupDeadRuns, writeOwner } from '../state/cleanup.js';
 import {
   createRunDir,
   newRunId,
@@ -130,6 +131,18 @@ function logPlan(ctx: Context, plan: RunPlan): void {
   });
 }
 
+/** Every run first removes what killed runs left (never a live run's). */
+async function sweepDeadRuns(ctx: Context, runId: string): Promise<void> {
+  const result = await cleanupDeadRuns(ctx, stateRoot(ctx.env), runId);
+  if (result.removedRuns.length) {
+    ctx.log.warn(
+      `removed what ${result.removedRuns.length} killed run(s) left behind: ${result.removedRuns.join(', ')}`,
+    );
+  }
+  for (const failure of result.failures)
+    ctx.log.warn(`cleanup of a killed run failed: ${failure}`);
+}
+
 /** `flow-sandbox run`: decide, choose, plan, then apply (or print, in a dry run). */
 export async function runCommand(
   ctx: Context,
@@ -191,7 +204,9 @@ async function decideAndApply(
       );
       return undefined;
     }
+    await sweepDeadRuns(ctx, runId);
     await createRunDir(stateRoot(ctx.env), runId);
+    await writeOwner(input.stateDir, runId);
     try {
       ctx.log.sectionEnd('setup');
       const selftest: SelftestState = {};

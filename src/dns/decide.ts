@@ -1,4 +1,3 @@
-import ipaddr from 'ipaddr.js';
 import type { AddressGrant } from '../firewall/spec.js';
 import { canonicalQueryName } from '../policy/names.js';
 import type { HostRule, NetworkPolicy } from '../policy/types.js';
@@ -108,35 +107,4 @@ export function grantsFor(options: {
       ? grant
       : { ...grant, timeoutSec: Math.max(ttl ?? 0, ttlFloorSec) };
   });
-}
-
-const CLOSED_RANGES = new Set([
-  'unspecified',
-  'broadcast',
-  'multicast',
-  'linkLocal',
-  'loopback',
-]);
-
-/**
- * Addresses no name may open (DESIGN: only the runner's own and link-local
- * addresses are refused behind a name): the runner's own, loopback and
- * link-local (cloud metadata) ones, multicast, and the sandboxes' pool.
- * An allowed name whose record points there is still answered; the
- * address just stays closed.
- */
-export function closedAddresses(options: {
-  local: readonly string[];
-  blocks: readonly string[];
-}): (address: string) => boolean {
-  const local = new Set(options.local.map((a) => ipaddr.process(a).toString()));
-  const blocks = options.blocks.map((cidr) => ipaddr.parseCIDR(cidr));
-  return (address) => {
-    if (!ipaddr.isValid(address)) return true;
-    const ip = ipaddr.process(address);
-    if (CLOSED_RANGES.has(ip.range()) || local.has(ip.toString())) return true;
-    return blocks.some(
-      ([net, bits]) => ip.kind() === net.kind() && ip.match(net, bits),
-    );
-  };
 }

@@ -1,3 +1,5 @@
+import ipaddr from 'ipaddr.js';
+import { forbiddenAddresses } from './forbidden.js';
 import * as dnsPacket from 'dns-packet';
 import { describeError } from '../errors.js';
 import type { AddressGate } from '../firewall/gate.js';
@@ -8,7 +10,6 @@ import { addressesIn, chainOf, needsFollowing, ownedBy } from './answers.js';
 import {
   allowanceFor,
   chainNameDenied,
-  closedAddresses,
   NameRules,
   grantsFor,
   type Allowance,
@@ -32,8 +33,8 @@ export interface ResolverOptions {
   gate: AddressGate;
   ttlFloorSec: number;
   log: Logger;
-  /** Addresses no answer opens (the runner's own...); special ranges by default. */
-  closed?: (address: string) => boolean;
+  /** Addresses never granted or returned behind a name (runner, loopback, link-local). */
+  forbidden?: (address: string) => boolean;
 }
 
 /** Counts for the run's report. */
@@ -112,22 +113,17 @@ function reply(
  */
 export function createResolver(options: ResolverOptions): Resolver {
   const { hosts, upstream, gate, ttlFloorSec, log } = options;
+  const forbidden = options.forbidden ?? forbiddenAddresses();
+  // Loopback behind `localhost` is the sandbox's own: answered, never granted.
+  const isLocalName = (name: string) =>
+    name === 'localhost' || name.endsWith('.localhost');
+  const keepRecord =
+    (name: string) => (record: { type: string; data?: unknown }) =>
+      !['A', 'AAAA'].includes(record.type) ||
+      typeof record.data !== 'string' ||
+      !forbidden(record.data) ||
+      (isLocalName(name) && ipaddr.process(record.data).range() === 'loopback');
   const rules = new NameRules(options.policy);
-  const closed = options.closed ?? closedAddresses({ local: [], blocks: [] });
-  const withheld = new Set<string>();
-  // The addresses an answer may open; the others are logged once each.
-  const openable = <T extends { address: string }>(name: string, list: T[]) =>
-    list.filter(({ address }) => {
-      if (!closed(address)) return true;
-      if (!withheld.has(address)) {
-        withheld.add(address);
-        log.warn('an allowed name points at an address that stays closed', {
-          name,
-          address,
-        });
-      }
-      return false;
-    });
   let logged = 0;
   const stats: ResolverStats = {
     answered: 0,
@@ -166,25 +162,24 @@ export function createResolver(options: ResolverOptions): Resolver {
   ) => {
     const entry = hosts.get(name)!;
     const addresses = ([4, 6] as const).flatMap((family) =>
-      entry[family].map((address) => ({ family, address })),
+      entry[family]
+        .filter((address) => !forbidden(address))
+        .map((address) => ({ family, address })),
     );
     await gate.grant(
-      grantsFor({
-        allowance,
-        addresses: openable(name, addresses),
-        ttlFloorSec,
-        permanent: true,
-      }),
+      grantsFor({ allowance, addresses, ttlFloorSec, permanent: true }),
     );
     const type = query.questions![0]!.type;
     const family = type === 'A' ? 4 : type === 'AAAA' ? 6 : undefined;
     const answers = family
-      ? entry[family].map((data) => ({
-          type: TYPES[family],
-          name: query.questions![0]!.name,
-          ttl: HOSTS_TTL,
-          data,
-        }))
+      ? entry[family]
+          .filter((data) => keepRecord(name)({ type: TYPES[family], data }))
+          .map((data) => ({
+            type: TYPES[family],
+            name: query.questions![0]!.name,
+            ttl: HOSTS_TTL,
+            data,
+          }))
       : [];
     stats.answered++;
     return reply(query, RCODE.NOERROR, {
@@ -221,19 +216,22 @@ export function createResolver(options: ResolverOptions): Resolver {
         name,
         `its answer leads to the denied name ${denied}`,
       );
-    await gate.grant(
-      grantsFor({
-        allowance,
-        addresses: openable(name, addressesIn(chain, answers)),
-        ttlFloorSec,
-      }),
-    );
+    const found = addressesIn(chain, answers);
+    const granted = found.filter((a) => !forbidden(a.address));
+    if (found.length > 0 && granted.length === 0 && !isLocalName(name)) {
+      return refuse(
+        query,
+        name,
+        'it resolves only to addresses the sandbox may not reach (the runner, loopback, link-local)',
+      );
+    }
+    await gate.grant(grantsFor({ allowance, addresses: granted, ttlFloorSec }));
     stats.answered++;
     return reply(
       query,
       rcodeOf(response),
       {
-        answers: ownedBy(chain, answers),
+        answers: ownedBy(chain, answers).filter(keepRecord(name)),
         authorities: response.authorities ?? [],
       },
       limit,

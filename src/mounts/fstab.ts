@@ -10,7 +10,7 @@ export interface FstabEntry {
 
 /** A planned step with what was found on disk at run time. */
 export type ResolvedStep =
-  | Exclude<MountStep, { kind: 'hide' | 'dev' | 'git-modules' }>
+  | Exclude<MountStep, { kind: 'hide' | 'dev' }>
   | { kind: 'dev'; staging: string; why: string; nodes: string[]; pts: boolean }
   | {
       kind: 'hide';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Policy } from '../policy/types.js';
-import { GIT_MODULES, protectedPaths } from './protected.js';
+import { protectedPaths } from './protected.js';
 
 /**
  * One step of the filesystem view, in the order it is mounted. `optional`
@@ -14,8 +14,6 @@ export type MountStep =
   | { kind: 'file'; source: string; target: string; why: string }
   | { kind: 'proc'; why: string }
   | { kind: 'tmpfs'; path: string; why: string; optional: boolean }
-  /** Every hooks directory and config file found below `path`, read-only. */
-  | { kind: 'git-modules'; path: string; why: string }
   /** A minimal /dev, built in `staging` (state directory) and moved over /dev. */
   | { kind: 'dev'; staging: string; why: string };
 
@@ -104,11 +102,6 @@ export function planMounts(options: {
         optional: true,
       }),
     ),
-    {
-      kind: 'git-modules',
-      path: path.join(cwd, GIT_MODULES),
-      why: "submodules' hooks and config run code outside the sandbox later",
-    },
   ];
   const hidden: MountStep[] = [
     ...fs.denyRead.map((rule) => ({

@@ -25,9 +25,6 @@ export const PROTECTED_DIRECTORIES = [
   '.claude/agents',
 ];
 
-/** Where submodules keep their git directories, each with hooks and config. */
-export const GIT_MODULES = '.git/modules';
-
 /** The protected paths in a working directory, each with the reason. */
 export function protectedPaths(options: {
   cwd: string;
@@ -44,12 +41,17 @@ export function protectedPaths(options: {
       at(name, 'editor and agent settings'),
     ),
     at('.git/hooks', 'git hooks run code outside the sandbox later'),
-    // Readable git configuration is not writable configuration: hooksPath
-    // or fsmonitor there runs code when the runner next uses git.
+    at(
+      '.git/modules',
+      "submodules' hooks and configuration run code outside the sandbox later",
+    ),
+    // Readable either way (allow_git_config means readable); never
+    // writable: core.hooksPath or core.fsmonitor written here would run
+    // code outside the sandbox at the runner's next git command.
     at(
       '.git/config',
       allowGitConfig
-        ? 'git configuration is readable, not writable (core.hooksPath, core.fsmonitor run code)'
+        ? 'readable, not writable: a written core.hooksPath or core.fsmonitor runs code outside the sandbox'
         : 'git configuration is not allowed by the policy',
     ),
   ];

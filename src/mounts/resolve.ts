@@ -30,39 +30,7 @@ async function resolveDev(
   return { ...step, nodes: found.filter((n): n is string => !!n), pts };
 }
 
-// Submodule git directories nest (.git/modules/a/modules/b); each has
-// hooks and a config file.
-const GIT_MODULES_DEPTH = 8;
-
-async function resolveGitModules(
-  step: Extract<MountStep, { kind: 'git-modules' }>,
-): Promise<ResolvedStep[]> {
-  const found: string[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    if (depth > GIT_MODULES_DEPTH || found.length > SOCKET_SCAN_LIMIT) return;
-    const entries: Dirent[] = await readdir(dir, { withFileTypes: true }).catch(
-      () => [],
-    );
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.name === 'hooks' && entry.isDirectory()) found.push(full);
-      else if (entry.name === 'config' && entry.isFile()) found.push(full);
-      else if (entry.isDirectory() && entry.name !== 'objects')
-        await walk(full, depth + 1);
-    }
-  };
-  await walk(step.path, 1);
-  return found.sort().map((p) => ({
-    kind: 'read-only',
-    path: p,
-    why: step.why,
-    optional: true,
-  }));
-}
-
-async function resolveStep(
-  step: Exclude<MountStep, { kind: 'git-modules' }>,
-): Promise<ResolvedStep | undefined> {
+async function resolveStep(step: MountStep): Promise<ResolvedStep | undefined> {
   if (step.kind === 'proc') return step;
   if (step.kind === 'dev') return resolveDev(step);
   if (step.kind === 'file') {
@@ -185,15 +153,7 @@ export interface ResolvedMounts {
  * finds the sockets to hide. This is the only part that reads the disk.
  */
 export async function resolveMounts(plan: MountPlan): Promise<ResolvedMounts> {
-  const resolved = (
-    await Promise.all(
-      plan.steps.map((step) =>
-        step.kind === 'git-modules'
-          ? resolveGitModules(step)
-          : resolveStep(step).then((r) => [r]),
-      ),
-    )
-  ).flat();
+  const resolved = await Promise.all(plan.steps.map(resolveStep));
   // A path inside a directory hidden before it is gone from the view (and
   // no longer a place to mount on): its own step is dropped.
   const hiddenDirs: string[] = [];

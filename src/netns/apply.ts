@@ -40,7 +40,7 @@ const ALREADY_GONE = [
  */
 export async function removeNetns(
   exec: CommandRunner,
-  plan: Pick<NetnsPlan, 'netns' | 'teardownBatch'>,
+  plan: NetnsPlan,
 ): Promise<void> {
   const argv = netnsArgv(plan).teardown;
   const result = await exec.run(argv, {

@@ -239,31 +239,48 @@ test('a flood of refused names is counted, and only the first are logged', async
   );
 });
 
-test('an allowed name pointing at a closed address is answered, and the address stays closed', async (t) => {
-  const { closedAddresses } = await import('../../src/dns/decide.js');
+test('an allowed name never opens the runner, loopback or link-local addresses', async (t) => {
+  const own = await import('../../src/dns/forbidden.js');
+  const forbidden = own.forbiddenAddresses(() => ['198.18.0.2']);
+  t.true(forbidden('169.254.169.254'));
+  t.true(forbidden('127.0.0.1'));
+  t.true(forbidden('::ffff:127.0.0.1'));
+  t.true(forbidden('198.18.0.2'));
+  t.true(forbidden('fe80::1'));
+  t.false(forbidden('198.18.0.10'));
+  t.false(forbidden('2001:db8::5'));
+
   const gate = recordingGate();
-  const log = memoryLogger();
   const resolver = createResolver({
-    policy: rules(['*.gitlab.test']),
-    hosts: parseHosts(''),
+    policy: rules(['*.gitlab.test', 'localhost'], []),
+    hosts: parseHosts('127.0.0.1 localhost\n'),
     upstream: async (name, type) =>
       response(name, type, [
+        a(name, name.startsWith('mixed') ? '198.18.0.10' : '169.254.169.254'),
         a(name, '198.18.0.2'),
-        a(name, '169.254.169.254'),
-        a(name, '198.18.0.10'),
       ]),
     gate,
     ttlFloorSec: 60,
-    log,
-    closed: closedAddresses({ local: ['198.18.0.2'], blocks: [] }),
+    log: memoryLogger(),
+    forbidden,
   });
-  const reply = dnsPacket.decode(
-    (await resolver.handle(query('self.gitlab.test'), 'udp'))!,
+  const ask = async (name: string) =>
+    dnsPacket.decode((await resolver.handle(query(name), 'udp'))!);
+
+  t.is(rcode(await ask('meta.gitlab.test')), RCODE.REFUSED);
+  const mixed = await ask('mixed.gitlab.test');
+  t.deepEqual(
+    mixed.answers!.map((x) => (x as { data: string }).data),
+    ['198.18.0.10'],
   );
-  t.is(reply.answers!.length, 3);
+  const local = await ask('localhost');
+  t.deepEqual(
+    local.answers!.map((x) => (x as { data: string }).data),
+    ['127.0.0.1'],
+    'localhost still answers with the sandbox’s own loopback',
+  );
   t.deepEqual(
     gate.grants.map((g) => g.address),
     ['198.18.0.10'],
   );
-  t.is(log.lines.filter((l) => l.includes('stays closed')).length, 2);
 });

@@ -42,13 +42,13 @@ test('~/.ssh and the state directory are hidden, after every writable bind', (t)
   );
 });
 
-test('git hooks, git config and submodule git directories are never writable', (t) => {
+test('git hooks, submodules and git config are read-only (readable, never writable)', (t) => {
   t.true(where('read-only', '/builds/group/project/.git/hooks') >= 0);
+  t.true(where('read-only', '/builds/group/project/.git/modules') >= 0);
   t.true(
     where('read-only', '/builds/group/project/.git/config') >= 0,
-    'readable git configuration is still not writable',
+    'git config readable by default, but not writable',
   );
-  t.true(where('git-modules', '/builds/group/project/.git/modules') >= 0);
   const strict = planMounts({
     policy: {
       ...defaultPolicy({}, base),

@@ -99,34 +99,3 @@ test('missing optional paths are dropped, hidden paths get tmpfs or /dev/null, s
     await rm(dir, { recursive: true, force: true });
   }
 });
-
-test('every hooks directory and config file of submodules becomes read-only', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'fsbx-modules-'));
-  try {
-    const modules = path.join(dir, '.git/modules');
-    for (const sub of ['a', 'a/modules/b']) {
-      await mkdir(path.join(modules, sub, 'hooks'), { recursive: true });
-      await mkdir(path.join(modules, sub, 'objects/pack'), { recursive: true });
-      await writeFile(path.join(modules, sub, 'config'), '[core]\n');
-    }
-    const { view } = await resolveMounts({
-      readOnlyRoot: true,
-      steps: [{ kind: 'git-modules', path: modules, why: 'w' }],
-      sockets: { hide: false, roots: [], bound: false, allowed: [] },
-    });
-    t.deepEqual(
-      view.map(
-        (s) =>
-          `${s.kind} ${path.relative(modules, (s as { path: string }).path)}`,
-      ),
-      [
-        'read-only a/config',
-        'read-only a/hooks',
-        'read-only a/modules/b/config',
-        'read-only a/modules/b/hooks',
-      ],
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});

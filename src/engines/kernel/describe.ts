@@ -7,8 +7,6 @@ function stepLine(step: MountStep): string {
       return `proc       /proc  (${step.why})`;
     case 'file':
       return `file       ${step.target} <- ${step.source}  (${step.why})`;
-    case 'git-modules':
-      return `read-only  ${step.path}/**/hooks, config  (${step.why})`;
     case 'dev':
       return `dev        /dev <- ${step.staging}  (${step.why})`;
     default: {

@@ -1,5 +1,4 @@
 import { mkdir, rmdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Context } from '../../context.js';
 import type { Resolver } from '../../dns/resolver.js';
 import type { CommandRunner } from '../../exec/runner.js';
@@ -8,7 +7,6 @@ import { enableForwarding, restoreForwarding } from '../../netns/forwarding.js';
 import { claimSlot, releaseSlot, removeEmptyPool } from '../../netns/lease.js';
 import { readRoutes } from '../../netns/routes.js';
 import type { ApplyControls, PlanInput } from '../types.js';
-import { reapStaleRuns } from './cleanup.js';
 import { poolDirFor, type KernelOptions } from './options.js';
 import { buildKernelPlan, type KernelPlan } from './plan.js';
 import { startResolver } from './resolver.js';
@@ -54,12 +52,6 @@ export async function establish(options: {
   undo.push('remove the state record', () => record.discard());
 
   const poolDir = poolDirFor(input.stateDir, kernel);
-  await reapStaleRuns({
-    exec,
-    poolDir,
-    stateRoot: path.dirname(input.stateDir),
-    log: ctx.log,
-  });
   const lease = await claimSlot({
     poolDir,
     pool: kernel.pool,

@@ -1,12 +1,6 @@
 import type { Context } from '../../context.js';
 import type { UndoStack } from '../../exec/undo.js';
-import { networkInterfaces } from 'node:os';
-import {
-  allowanceFor,
-  closedAddresses,
-  grantsFor,
-  NameRules,
-} from '../../dns/decide.js';
+import { allowanceFor, grantsFor, NameRules } from '../../dns/decide.js';
 import type { HostsTable, ResolvConf } from '../../dns/hostfiles.js';
 import { createResolver, type Resolver } from '../../dns/resolver.js';
 import { startDnsServer } from '../../dns/server.js';
@@ -27,16 +21,13 @@ async function openHostsEntries(
   policy: Policy,
   hosts: HostsTable,
   ttlFloorSec: number,
-  closed: (address: string) => boolean,
 ): Promise<void> {
   const rules = new NameRules(policy.network);
   const grants = [...hosts].flatMap(([name, entry]) => {
     const allowance = allowanceFor(rules, name);
     if (!allowance) return [];
     const addresses = ([4, 6] as const).flatMap((family) =>
-      entry[family]
-        .filter((address) => !closed(address))
-        .map((address) => ({ family, address })),
+      entry[family].map((address) => ({ family, address })),
     );
     return grantsFor({ allowance, addresses, ttlFloorSec, permanent: true });
   });
@@ -68,16 +59,7 @@ export async function startResolver(options: {
     address,
     port: 53,
   }));
-  // The runner's own addresses, as this process sees its namespace.
-  const local = Object.values(networkInterfaces()).flatMap((list) =>
-    (list ?? []).map((i) => i.address.split('%')[0]!),
-  );
-  const closed = closedAddresses({
-    local,
-    blocks: [kernel.pool.v4, kernel.pool.v6],
-  });
   const resolver = createResolver({
-    closed,
     policy: policy.network,
     hosts: host.hosts,
     upstream: (name, type) => queryUpstream(upstreams, name, type),
@@ -92,7 +74,7 @@ export async function startResolver(options: {
     log: ctx.log,
   });
   undo.push('stop the resolver', () => server.close());
-  await openHostsEntries(gate, policy, host.hosts, kernel.ttlFloorSec, closed);
+  await openHostsEntries(gate, policy, host.hosts, kernel.ttlFloorSec);
   ctx.log.debug('resolver listening', { endpoints: server.endpoints });
   return resolver;
 }

@@ -1,9 +1,10 @@
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT_SANDBOX_FAILURE, SandboxError } from '../../errors.js';
 import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
+import { writeOwner } from '../../state/cleanup.js';
 import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
 import { srtAuditRecorder } from './audit.js';
 import { blockedFromViolations } from './violations.js';
@@ -62,6 +63,25 @@ function violationLines(manager: {
     .map((v) => v.line);
 }
 
+/** SRT's files outside the state directory: bridge and mux sockets. */
+async function srtFiles(manager: {
+  getLinuxHttpSocketPath(): string | undefined;
+  getLinuxSocksSocketPath(): string | undefined;
+}): Promise<string[]> {
+  const dir = os.tmpdir();
+  const bridges = [
+    manager.getLinuxHttpSocketPath(),
+    manager.getLinuxSocksSocketPath(),
+  ];
+  return [dir, ...bridges.filter((p): p is string => Boolean(p))];
+}
+
+/** The run's temp directory for SRT: beside the state root, not inside it
+ * (the state root is hidden from the sandbox; SRT's bridge sockets must not be). */
+function srtTempDir(input: PlanInput): string {
+  return path.join(`${path.dirname(input.stateDir)}-srt`, input.runId);
+}
+
 /** SRT's mux proxy leaves one socket file per backend in the temp dir. */
 async function removeStraySockets(): Promise<void> {
   const dir = os.tmpdir();
@@ -100,6 +120,17 @@ export const srtEngine: Engine = {
     const undo = new UndoStack();
     const { SandboxManager, SandboxRuntimeConfigSchema } = await loadSrt();
     try {
+      // SRT puts its sockets and mount sources in the temp directory: one of
+      // the run's own, so a killed run's files are found and removed whole.
+      const tmp = srtTempDir(input);
+      await mkdir(tmp, { recursive: true, mode: 0o700 });
+      const previousTmp = process.env.TMPDIR;
+      process.env.TMPDIR = tmp;
+      undo.push('srt temp directory', async () => {
+        if (previousTmp === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = previousTmp;
+        await rm(tmp, { recursive: true, force: true });
+      });
       const parsed = SandboxRuntimeConfigSchema.safeParse(settings);
       if (!parsed.success) {
         throw new SandboxError(
@@ -126,6 +157,13 @@ export const srtEngine: Engine = {
           { cause: error, context: { step: 'srt initialize' } },
         );
       }
+      // If this controller is killed, `flow-sandbox cleanup` (or the next
+      // run) removes SRT's bridge sockets and the socat processes behind them.
+      await writeOwner(
+        input.stateDir,
+        input.runId,
+        await srtFiles(SandboxManager),
+      );
 
       // The preamble proves, from inside, that SRT built the sandbox before
       // the job's command starts; without it nothing of the job has run, so

@@ -1,0 +1,60 @@
+# The integration suite on the host itself, so that case 1 can show the
+# same verdicts inside a job container as on the host. Sourced after lib.sh
+# and cases.sh; needs LOG_DIR. FSBX_DIND_HOST_COMPARE=0 turns it off.
+
+CASE_TITLE["1-vs-host"]="  ...same test verdicts as the suite on the host"
+
+# Test titles with their outcome (pass, fail, skip), from ava's TAP output.
+tap_outcomes() {
+  sed -nE 's/^(not )?ok [0-9]+ - (.*)$/\1|\2/p' "$1" | while IFS='|' read -r not rest; do
+    if [ -n "$not" ]; then
+      echo "fail ${rest}"
+    elif [[ $rest == *'# SKIP'* ]]; then
+      echo "skip ${rest%% # SKIP*}"
+    else
+      echo "pass ${rest}"
+    fi
+  done | sort -k2
+}
+
+# Builds the checkout (as `make test-integration` does) and runs the suite
+# on the host; its TAP goes to $LOG_DIR/host.tap.
+run_host_suite() {
+  [ "${FSBX_DIND_HOST_COMPARE:-1}" = 1 ] || return 0
+  local files
+  log "building the checkout and running the integration suite on the host"
+  make -C "$CONTEXT_DIR" deps build >"$LOG_DIR/host-build.log" 2>&1 ||
+    { tail -n 20 "$LOG_DIR/host-build.log" >&2; die "make build failed on the host"; }
+  files=$(cd "$CONTEXT_DIR" && find dist/integration -name '*.test.js' \
+    2>/dev/null | sort)
+  [ -n "$files" ] || return 0
+  (cd "$CONTEXT_DIR" && node_modules/.bin/ava --serial --tap $files) \
+    >"$LOG_DIR/host.tap" 2>"$LOG_DIR/host.err" || true
+}
+
+# Compares one container run of case 1 with the host's, test by test.
+compare_with_host() {
+  local id=$1 container_tap=$LOG_DIR/case-$1.out diff
+  [ "${FSBX_DIND_HOST_COMPARE:-1}" = 1 ] || return 0
+  grep -q "^@@ result $id " "$container_tap" 2>/dev/null || return 0
+  if ! grep -qE '^(not )?ok ' "$container_tap"; then
+    record "$id-vs-host" SKIP "no test ran in case $id"
+    return 0
+  fi
+  if [ ! -s "$LOG_DIR/host.tap" ]; then
+    record "$id-vs-host" SKIP "the host suite did not run (see $LOG_DIR/host.err)"
+    return 0
+  fi
+
+  tap_outcomes "$LOG_DIR/host.tap" >"$LOG_DIR/host.outcomes"
+  tap_outcomes "$container_tap" >"$LOG_DIR/$id.outcomes"
+  diff=$( (diff "$LOG_DIR/host.outcomes" "$LOG_DIR/$id.outcomes" || true) |
+    sed -n 's/^\([<>]\) /\1/p' | sed 's/^</host: /; s/^>/container: /')
+  local n
+  n=$(wc -l <"$LOG_DIR/host.outcomes")
+  if [ -z "$diff" ]; then
+    record "$id-vs-host" PASS "all $n tests: same outcome on the host and in the container ($(cut -d' ' -f1 "$LOG_DIR/host.outcomes" | sort | uniq -c | xargs))"
+  else
+    record "$id-vs-host" FAIL "$(echo "$diff" | wc -l) differences: $(echo "$diff" | head -n 4 | tr '\n' ';')"
+  fi
+}

@@ -1,0 +1,43 @@
+import os from 'node:os';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * Address classes no allowed name may open, whatever the policy allows by
+ * name: whoever controls an allowed zone must not point the sandbox at the
+ * runner itself, at the cloud metadata service or at other local-only
+ * addresses. An allow entry that names such an address literally still
+ * opens it (the firewall's literal sets), as the policy then says so.
+ */
+const RANGES = [
+  'loopback',
+  'linkLocal',
+  'unspecified',
+  'multicast',
+  'broadcast',
+] as const;
+
+/** Addresses assigned to this (the runner's) network namespace. */
+export function runnerAddresses(): string[] {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .filter((i): i is os.NetworkInterfaceInfo => Boolean(i))
+    .map((i) => i.address.replace(/%.*$/, ''));
+}
+
+/**
+ * A predicate: true for an address the resolver must never grant. The
+ * runner's addresses are read at each call: the run's own veth address
+ * appears only during set-up.
+ */
+export function forbiddenAddresses(
+  own: () => string[] = runnerAddresses,
+): (address: string) => boolean {
+  return (address) => {
+    if (!ipaddr.isValid(address)) return true;
+    const ip = ipaddr.process(address);
+    const text = ip.toString();
+    const mine = own().filter((a) => ipaddr.isValid(a));
+    if (mine.some((a) => ipaddr.process(a).toString() === text)) return true;
+    return (RANGES as readonly string[]).includes(ip.range());
+  };
+}

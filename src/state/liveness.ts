@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+
+/** Seconds since the epoch at which the kernel booted (from /proc/stat). */
+function bootTime(): number {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('btime '));
+  return Number(line?.split(' ')[1] ?? 0);
+}
+
+/** When a process started, in ms since the epoch, or undefined if it is gone. */
+export function processStart(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Field 22 (starttime, clock ticks since boot), counted after the
+  // command name, which may itself hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[19]);
+  // Linux reports in USER_HZ, 100 on every architecture Node runs on.
+  return (bootTime() + ticks / 100) * 1000;
+}
+
+/**
+ * Whether the controller that wrote a record still runs: the pid exists
+ * and its process started no later than the record (a reused pid starts
+ * after it). Two seconds of slack cover clock-tick rounding.
+ */
+export function ownerAlive(pid: number, recordedAt: string): boolean {
+  const started = processStart(pid);
+  if (started === undefined) return false;
+  return started <= Date.parse(recordedAt) + 2000;
+}
