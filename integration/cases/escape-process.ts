@@ -16,13 +16,6 @@ const UNIX_GAP = {
   why: "SRT on Linux cannot allow one Unix socket path: allowing the Docker socket (default policy) disables its socket filter, so every Unix socket the filesystem shows is reachable (warned at run time). Fix proposed: under SRT, hide socket directories that hold no allowed socket (tmpfs over /run, /var/run, with the allowed sockets bound back), and drop SSH_AUTH_SOCK from the command's environment",
 };
 
-/** The kernel engine hides sockets only under /run; elsewhere they stay reachable. */
-const KERNEL_UNIX_GAP = {
-  observed: 'allowed' as const,
-  failsOpen: true,
-  why: 'the kernel engine hides Unix sockets it finds under /run and /var/run (except allowed ones) but not sockets elsewhere on the read-only root (here under /var/tmp): a command that knows such a path can connect. Fix proposed: a seccomp filter on connect() to AF_UNIX paths, or a socket scan of every visible directory at start',
-};
-
 export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
   {
     id: 'esc-proc-environ-leak',
@@ -96,7 +89,7 @@ export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
     expected: 'refused',
     why: 'only the listed Unix sockets (by default the Docker socket) are reachable',
     script: probe('unix "$FSBXT_RUNNER_SOCKET"'),
-    gaps: { srt: UNIX_GAP, kernel: KERNEL_UNIX_GAP },
+    gaps: { srt: UNIX_GAP },
   },
   {
     id: 'esc-unix-socket-docker-name',
@@ -105,7 +98,7 @@ export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
     expected: 'refused',
     why: 'a Unix socket rule is a path, not a file name',
     script: probe('unix "$FSBXT_DOCKER_LIKE_SOCKET"'),
-    gaps: { srt: UNIX_GAP, kernel: KERNEL_UNIX_GAP },
+    gaps: { srt: UNIX_GAP },
   },
   {
     id: 'esc-unix-socket-abstract',

@@ -2,11 +2,13 @@
 // inside the test's "runner" namespace, so the engine's veth, firewall and
 // routes live there and never touch the host's own network.
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { hostContext } from '../../src/context.js';
 import { createKernelEngine } from '../../src/engines/kernel/engine.js';
 import type { ApplyControls, PlanInput } from '../../src/engines/types.js';
 import { createLogger } from '../../src/log/logger.js';
 import { buildPolicy } from '../../src/policy/build.js';
+import { cleanupDeadRuns } from '../../src/state/cleanup.js';
 
 export interface EngineRunConfig {
   runId: string;
@@ -60,6 +62,8 @@ async function main(config: EngineRunConfig): Promise<number> {
     resolvConf: config.resolvConf,
     hostsFile: config.hostsFile,
   });
+  // As `flow-sandbox run` does: first remove what killed runs left.
+  await cleanupDeadRuns(ctx, path.dirname(config.stateDir), config.runId);
   const probe = await engine.probe(ctx, { deep: false });
   const input: PlanInput = {
     runId: config.runId,

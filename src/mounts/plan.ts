@@ -35,6 +35,8 @@ export interface SocketPlan {
   /** False when the policy allows every Unix socket: nothing is hidden. */
   hide: boolean;
   roots: SocketRoot[];
+  /** Also every socket bound in the runner's network namespace (/proc/net/unix). */
+  bound: boolean;
   allowed: string[];
 }
 
@@ -165,6 +167,7 @@ export function planMounts(options: {
         { path: home, depth: 2, required: false },
         { path: path.join(home, '.docker'), depth: 3, required: false },
       ],
+      bound: true,
       allowed: network.unixSockets.map((rule) => rule.path),
     },
   };

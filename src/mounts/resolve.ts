@@ -3,6 +3,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
 import { DEV_NODES } from './dev.js';
+import { boundSockets } from './unix-sockets.js';
 import type { ResolvedStep } from './fstab.js';
 import type { MountPlan, MountStep, SocketPlan, SocketRoot } from './plan.js';
 
@@ -103,29 +104,37 @@ async function socketSteps(
     (r, i) => r.real && real.findIndex((o) => o.real === r.real) === i,
   );
   const perRoot = await Promise.all(roots.map(findSockets));
+  const runDirs = roots.filter((r) => r.required).map((r) => r.real);
+  const candidates = [
+    ...roots.flatMap((root, i) =>
+      perRoot[i]!.sort().map((p) => ({ path: p, required: root.required })),
+    ),
+    ...(plan.bound ? await boundSockets() : []).map((p) => ({
+      path: p,
+      required: isUnder(p, runDirs),
+    })),
+  ];
   const seen = new Set<string>();
   const steps = {
     required: [] as ResolvedStep[],
     bestEffort: [] as ResolvedStep[],
   };
-  roots.forEach((root, i) => {
-    for (const socket of perRoot[i]!.sort()) {
-      if (
-        seen.has(socket) ||
-        allowed.includes(socket) ||
-        isUnder(socket, hiddenDirs)
-      )
-        continue;
-      seen.add(socket);
-      steps[root.required ? 'required' : 'bestEffort'].push({
-        kind: 'hide',
-        path: socket,
-        why: 'Unix socket not allowed by the policy',
-        optional: !root.required,
-        isDirectory: false,
-      });
-    }
-  });
+  for (const { path: socket, required } of candidates) {
+    if (
+      seen.has(socket) ||
+      allowed.includes(socket) ||
+      isUnder(socket, hiddenDirs)
+    )
+      continue;
+    seen.add(socket);
+    steps[required ? 'required' : 'bestEffort'].push({
+      kind: 'hide',
+      path: socket,
+      why: 'Unix socket not allowed by the policy',
+      optional: !required,
+      isDirectory: false,
+    });
+  }
   return steps;
 }
 

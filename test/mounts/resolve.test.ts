@@ -62,6 +62,7 @@ test('missing optional paths are dropped, hidden paths get tmpfs or /dev/null, s
           { path: path.join(dir, 'run'), depth: 3, required: true },
           { path: path.join(dir, 'home'), depth: 3, required: false },
         ],
+        bound: false,
         allowed: [path.join(dir, 'run/docker.sock')],
       },
     };
