@@ -7,6 +7,8 @@ import { describeError } from '../errors.js';
 import { releaseSlot } from '../netns/lease.js';
 import { restoreForwarding } from '../netns/forwarding.js';
 import { ownerAlive } from './liveness.js';
+import { which } from '../exec/which.js';
+import { SYSTEM_PATH } from '../engines/kernel/probe.js';
 
 /** Written by every run into its state directory: who owns it. */
 export interface OwnerRecord {
@@ -34,6 +36,16 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
+/**
+ * A system tool by absolute path: never the job's PATH, where a project's
+ * node_modules/.bin may hold an npm package called `nft`.
+ */
+function sys(name: string): string {
+  const found = which(name, SYSTEM_PATH);
+  if (!found) throw new Error(`${name} not found in ${SYSTEM_PATH}`);
+  return found;
+}
+
 /** Removes one recorded object; "already gone" is success. */
 async function removeObject(
   ctx: Context,
@@ -44,7 +56,7 @@ async function removeObject(
     case 'netns': {
       // Processes left in the namespace (a killed run's command) go first.
       const pids = await ctx.exec.run(
-        ['ip', 'netns', 'pids', object.name],
+        [sys('ip'), 'netns', 'pids', object.name],
         quiet,
       );
       for (const pid of pids.stdout.split('\n').filter(Boolean)) {
@@ -54,21 +66,31 @@ async function removeObject(
           // Already gone.
         }
       }
-      await ctx.exec.run(['ip', 'netns', 'delete', object.name], quiet);
+      await ctx.exec.run([sys('ip'), 'netns', 'delete', object.name], quiet);
       return;
     }
     case 'link':
-      await ctx.exec.run(['ip', 'link', 'delete', object.name], quiet);
+      await ctx.exec.run([sys('ip'), 'link', 'delete', object.name], quiet);
       return;
-    case 'nft-table':
-      await ctx.exec.run(
-        ['nft', 'delete', 'table', object.family, object.name],
+    case 'nft-table': {
+      const result = await ctx.exec.run(
+        [sys('nft'), 'delete', 'table', object.family, object.name],
         quiet,
       );
+      if (result.exitCode !== 0 && !/No such file/.test(result.stderr)) {
+        throw new Error(
+          `nft delete table ${object.name}: ${result.stderr.trim()}`,
+        );
+      }
       return;
+    }
     case 'iptables':
       await ctx.exec.run(
-        [object.ipv6 ? 'ip6tables-restore' : 'iptables-restore', '--noflush'],
+        [
+          sys(object.ipv6 ? 'ip6tables-restore' : 'iptables-restore'),
+          '--noflush',
+          '--wait',
+        ],
         { ...quiet, input: object.teardown },
       );
       return;
