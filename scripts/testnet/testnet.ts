@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -190,6 +191,24 @@ export class Testnet {
     for (const handle of servers) {
       undo.push(`stop server ${handle.key}`, () => stopServer(handle));
     }
+    // First of all: what sandbox runs killed in this network left (their
+    // namespaces are global), removed the way an operator would.
+    undo.push('flow-sandbox cleanup of killed runs', async () => {
+      if (!existsSync(`/run/netns/${net.runnerNs}`)) return;
+      const bin = fileURLToPath(
+        new URL('../../../bin/flow-sandbox', import.meta.url),
+      );
+      await net.exec_.run(
+        ['ip', 'netns', 'exec', net.runnerNs, process.execPath, bin, 'cleanup'],
+        {
+          env: {
+            ...process.env,
+            FLOW_SANDBOX_STATE_DIR: path.join(net.paths.base, 'state'),
+            FLOW_SANDBOX_LOG_LEVEL: 'error',
+          } as Record<string, string>,
+        },
+      );
+    });
     return undo.unwind(log);
   }
 }
