@@ -22,6 +22,10 @@ export const SOCKETS_TAB = 'sockets.tab';
  *
  * The mounts still writable are listed from this namespace's own mount
  * table, so one that appeared after the controller looked is not missed.
+ * Namespace handles under /run/netns are left out of the read-only pass:
+ * other runs create and delete them at any moment (a vanished mount point
+ * failed the whole pass), and the command, without capabilities, cannot
+ * enter a namespace through them anyway.
  * Socket masks outside /run are best effort: a socket may vanish between
  * the scan and the mount, and that must not stop the run. Their list is
  * opened first, as the main pass hides the state directory it lives in.
@@ -35,7 +39,7 @@ fstabs=$1 cwd=$2 setpriv=$3 mount=$4 env=$5
 shift 5
 while read -r _ _ _ _ point opts rest; do
   case ",$opts," in *,ro,*) continue ;; esac
-  case "$point" in /|/proc|/proc/*) continue ;; esac
+  case "$point" in /|/proc|/proc/*|/run/netns/*) continue ;; esac
   case "$rest" in *" - nsfs "*) continue ;; esac
   printf 'none %s none remount,bind,ro 0 0\\n' "$point"
 done </proc/self/mountinfo >"$fstabs/${READ_ONLY_FSTAB}"
