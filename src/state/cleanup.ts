@@ -2,6 +2,7 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import type { KernelState, RecordedObject } from '../engines/kernel/state.js';
+import { systemToolPaths, withToolPaths } from '../engines/kernel/tools.js';
 import { STATE_FILE } from '../engines/kernel/state.js';
 import { describeError } from '../errors.js';
 import { releaseSlot } from '../netns/lease.js';
@@ -40,13 +41,11 @@ async function removeObject(
   object: RecordedObject,
 ): Promise<void> {
   const quiet = { allowFailure: true };
+  const exec = withToolPaths(ctx.exec, systemToolPaths());
   switch (object.kind) {
     case 'netns': {
       // Processes left in the namespace (a killed run's command) go first.
-      const pids = await ctx.exec.run(
-        ['ip', 'netns', 'pids', object.name],
-        quiet,
-      );
+      const pids = await exec.run(['ip', 'netns', 'pids', object.name], quiet);
       for (const pid of pids.stdout.split('\n').filter(Boolean)) {
         try {
           process.kill(Number(pid), 'SIGKILL');
@@ -54,23 +53,28 @@ async function removeObject(
           // Already gone.
         }
       }
-      await ctx.exec.run(['ip', 'netns', 'delete', object.name], quiet);
+      await exec.run(['ip', 'netns', 'delete', object.name], quiet);
       return;
     }
     case 'link':
-      await ctx.exec.run(['ip', 'link', 'delete', object.name], quiet);
+      await exec.run(['ip', 'link', 'delete', object.name], quiet);
       return;
     case 'nft-table':
-      await ctx.exec.run(
+      await exec.run(
         ['nft', 'delete', 'table', object.family, object.name],
         quiet,
       );
       return;
     case 'iptables':
-      await ctx.exec.run(
-        [object.ipv6 ? 'ip6tables-restore' : 'iptables-restore', '--noflush'],
-        { ...quiet, input: object.teardown },
-      );
+      // The same teardown batch for each family the run filtered.
+      for (const tool of object.ipv6
+        ? ['iptables-restore', 'ip6tables-restore']
+        : ['iptables-restore']) {
+        await exec.run([tool, '--noflush'], {
+          ...quiet,
+          input: object.teardown,
+        });
+      }
       return;
     case 'lease':
       await releaseSlot({ file: object.file });
