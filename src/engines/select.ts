@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { SandboxError } from '../errors.js';
 import type { EngineChoice } from '../plan/types.js';
-import { kernelEngine } from './kernel/engine.js';
+import { lazyEngine } from './lazy.js';
 import { noneEngine } from './none.js';
 import { srtEngine } from './srt/engine.js';
 import {
@@ -13,6 +13,12 @@ import {
 } from './types.js';
 
 /** Engines in the order `auto` tries them: strongest first. */
+/** The kernel engine's code (resolver, firewall, mounts) loads only when used. */
+const kernelEngine = lazyEngine(
+  'kernel',
+  async () => (await import('./kernel/engine.js')).kernelEngine,
+);
+
 export const ENGINES: readonly Engine[] = [srtEngine, kernelEngine, noneEngine];
 
 /** Engine names the CLI accepts for --engine (plus `auto`). */

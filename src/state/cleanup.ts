@@ -2,12 +2,13 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import type { KernelState, RecordedObject } from '../engines/kernel/state.js';
-import { systemToolPaths, withToolPaths } from '../engines/kernel/tools.js';
 import { STATE_FILE } from '../engines/kernel/state.js';
 import { describeError } from '../errors.js';
 import { releaseSlot } from '../netns/lease.js';
 import { restoreForwarding } from '../netns/forwarding.js';
 import { ownerAlive } from './liveness.js';
+import { which } from '../exec/which.js';
+import { SYSTEM_PATH } from '../engines/kernel/probe.js';
 
 /** Written by every run into its state directory: who owns it. */
 export interface OwnerRecord {
@@ -35,17 +36,29 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
+/**
+ * A system tool by absolute path: never the job's PATH, where a project's
+ * node_modules/.bin may hold an npm package called `nft`.
+ */
+function sys(name: string): string {
+  const found = which(name, SYSTEM_PATH);
+  if (!found) throw new Error(`${name} not found in ${SYSTEM_PATH}`);
+  return found;
+}
+
 /** Removes one recorded object; "already gone" is success. */
 async function removeObject(
   ctx: Context,
   object: RecordedObject,
 ): Promise<void> {
   const quiet = { allowFailure: true };
-  const exec = withToolPaths(ctx.exec, systemToolPaths());
   switch (object.kind) {
     case 'netns': {
       // Processes left in the namespace (a killed run's command) go first.
-      const pids = await exec.run(['ip', 'netns', 'pids', object.name], quiet);
+      const pids = await ctx.exec.run(
+        [sys('ip'), 'netns', 'pids', object.name],
+        quiet,
+      );
       for (const pid of pids.stdout.split('\n').filter(Boolean)) {
         try {
           process.kill(Number(pid), 'SIGKILL');
@@ -53,24 +66,31 @@ async function removeObject(
           // Already gone.
         }
       }
-      await exec.run(['ip', 'netns', 'delete', object.name], quiet);
+      await ctx.exec.run([sys('ip'), 'netns', 'delete', object.name], quiet);
       return;
     }
     case 'link':
-      await exec.run(['ip', 'link', 'delete', object.name], quiet);
+      await ctx.exec.run([sys('ip'), 'link', 'delete', object.name], quiet);
       return;
-    case 'nft-table':
-      await exec.run(
-        ['nft', 'delete', 'table', object.family, object.name],
+    case 'nft-table': {
+      const result = await ctx.exec.run(
+        [sys('nft'), 'delete', 'table', object.family, object.name],
         quiet,
       );
+      if (result.exitCode !== 0 && !/No such file/.test(result.stderr)) {
+        throw new Error(
+          `nft delete table ${object.name}: ${result.stderr.trim()}`,
+        );
+      }
       return;
+    }
     case 'iptables':
-      // The same teardown batch for each family the run filtered.
+      // The same teardown batch for each family the run filtered: IPv4
+      // always, IPv6 too where it had ip6tables.
       for (const tool of object.ipv6
         ? ['iptables-restore', 'ip6tables-restore']
         : ['iptables-restore']) {
-        await exec.run([tool, '--noflush'], {
+        await ctx.exec.run([sys(tool), '--noflush', '--wait'], {
           ...quiet,
           input: object.teardown,
         });

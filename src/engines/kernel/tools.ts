@@ -1,8 +1,6 @@
 import type { CommandRunner } from '../../exec/runner.js';
 import type { LaunchTools } from '../../mounts/launch.js';
-import { which } from '../../exec/which.js';
 import type { ProbeResult } from '../types.js';
-import { FIREWALL_TOOLS, REQUIRED_TOOLS, SYSTEM_PATH } from './probe.js';
 
 /** Program name to absolute path, as the probe found them. */
 export type ToolPaths = Record<string, string>;
@@ -45,23 +43,4 @@ export function withToolPaths(
       return exec.run(resolved ? [resolved, ...rest] : argv, options);
     },
   };
-}
-
-/**
- * The engine's programs from the system directories alone, for steps that
- * run without a probe (cleaning up after a killed run): never from PATH,
- * where a project's node_modules/.bin may hold a program called nft.
- */
-export function systemToolPaths(): ToolPaths {
-  const paths: ToolPaths = {};
-  for (const name of [
-    ...REQUIRED_TOOLS,
-    ...FIREWALL_TOOLS,
-    'iptables',
-    'ip6tables',
-  ]) {
-    const found = which(name, SYSTEM_PATH);
-    if (found) paths[name] = found;
-  }
-  return paths;
 }
