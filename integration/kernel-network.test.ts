@@ -1,7 +1,7 @@
 // The kernel engine's network enforcement, for both firewall backends, on
 // a private test network (see integration/kernel/testbed.ts).
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { checkScript, parseChecks } from './kernel/probe-script.js';
 import { kernelSkipReason } from './kernel/skip.js';
 import { HOSTS, Testbed } from './kernel/testbed.js';
@@ -26,6 +26,11 @@ async function runChecks(
   });
   const seen = testbed.events().length;
   const result = await testbed.launch(config);
+  if (!existsSync(config.outcomeFile)) {
+    throw new Error(
+      `the engine run failed (status ${result.exitCode}): ${result.stderr.slice(-2000)}`,
+    );
+  }
   const outcome = JSON.parse(readFileSync(config.outcomeFile, 'utf8')) as {
     blocked: Record<string, any>;
   };

@@ -93,34 +93,36 @@ for (const firewall of ['nft', 'iptables'] as const) {
   }
 }
 
-const killSkip = kernelSkipReason('nft');
-(killSkip ? test.serial.skip : test.serial)(
-  `a controller killed with SIGKILL leaves a record, and the next run's sweep cleans it up${killSkip ? ` (skipped: ${killSkip})` : ''}`,
-  async (t) => {
-    const killed = testbed.runConfig({
-      firewall: 'nft',
-      argv: ['sh', '-c', 'echo started; sleep 30'],
-    });
-    const run = testbed.launch(killed);
-    await new Promise<void>((resolve) =>
-      run.stdout!.on(
-        'data',
-        (d: Buffer) => d.toString().includes('started') && resolve(),
-      ),
-    );
-    run.kill('SIGKILL');
-    await run;
-    const left = await testbed.leftovers(killed);
-    t.true(left.includes(`netns fsbx${killed.runId}`), left.join('; '));
-    t.true(left.includes('state record'));
+for (const firewall of ['nft', 'iptables'] as const) {
+  const killSkip = kernelSkipReason(firewall);
+  (killSkip ? test.serial.skip : test.serial)(
+    `${firewall}: a controller killed with SIGKILL leaves a record, and the next run's sweep cleans it up${killSkip ? ` (skipped: ${killSkip})` : ''}`,
+    async (t) => {
+      const killed = testbed.runConfig({
+        firewall,
+        argv: ['sh', '-c', 'echo started; sleep 30'],
+      });
+      const run = testbed.launch(killed);
+      await new Promise<void>((resolve) =>
+        run.stdout!.on(
+          'data',
+          (d: Buffer) => d.toString().includes('started') && resolve(),
+        ),
+      );
+      run.kill('SIGKILL');
+      await run;
+      const left = await testbed.leftovers(killed);
+      t.true(left.includes(`netns fsbx${killed.runId}`), left.join('; '));
+      t.true(left.includes('state record'));
 
-    const next = testbed.runConfig({ firewall: 'nft', argv: ['true'] });
-    const result = await testbed.launch(next);
-    t.is(result.exitCode, 0, result.stderr);
-    t.deepEqual(await testbed.leftovers(killed), []);
-    t.deepEqual(await testbed.leftovers(next), []);
-  },
-);
+      const next = testbed.runConfig({ firewall, argv: ['true'] });
+      const result = await testbed.launch(next);
+      t.is(result.exitCode, 0, result.stderr);
+      t.deepEqual(await testbed.leftovers(killed), []);
+      t.deepEqual(await testbed.leftovers(next), []);
+    },
+  );
+}
 
 if (anySkip)
   test.skip(`kernel engine teardown tests (skipped: ${anySkip})`, () => {});

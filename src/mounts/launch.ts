@@ -13,6 +13,8 @@ export const READ_ONLY_FSTAB = '10-readonly.fstab';
 export const VIEW_FSTAB = '20-view.fstab';
 /** Socket masks: not `*.fstab`, so the main `mount --all` leaves them to their own. */
 export const SOCKETS_TAB = 'sockets.tab';
+/** Daemon sockets that must not be reachable once the masks are mounted. */
+export const SOCKETS_CHECK = 'sockets.check';
 
 /**
  * PID 1 of the sandbox: builds the view, then runs the command without
@@ -26,9 +28,10 @@ export const SOCKETS_TAB = 'sockets.tab';
  * other runs create and delete them at any moment (a vanished mount point
  * failed the whole pass), and the command, without capabilities, cannot
  * enter a namespace through them anyway.
- * Socket masks outside /run are best effort: a socket may vanish between
- * the scan and the mount, and that must not stop the run. Their list is
- * opened first, as the main pass hides the state directory it lives in.
+ * Socket masks are mounted apart, errors ignored: a socket may vanish
+ * between the scan and the mount. The daemon sockets under /run are then
+ * checked: one still a socket stops the run. Both lists are opened first,
+ * as the main pass hides the state directory they live in.
  * fd 3 (when open) tells the controller the view is complete; a command
  * that never got that far is a sandbox failure, not its exit status.
  * A shell starts background commands with SIGINT and SIGQUIT ignored, and
@@ -43,11 +46,17 @@ while read -r _ _ _ _ point opts rest; do
   case "$rest" in *" - nsfs "*) continue ;; esac
   printf 'none %s none remount,bind,ro 0 0\\n' "$point"
 done </proc/self/mountinfo >"$fstabs/${READ_ONLY_FSTAB}"
-exec 5<"$fstabs/${SOCKETS_TAB}"
+exec 5<"$fstabs/${SOCKETS_TAB}" 6<"$fstabs/${SOCKETS_CHECK}"
 "$mount" -o remount,bind,ro /
 "$mount" --all --fstab "$fstabs"
 if [ -s /dev/fd/5 ]; then "$mount" --all --fstab /dev/fd/5 2>/dev/null || :; fi
-exec 5<&-
+while IFS= read -r socket <&6; do
+  if [ -S "$socket" ]; then
+    echo "flow-sandbox: $socket could not be hidden" >&2
+    exit 125
+  fi
+done
+exec 5<&- 6<&-
 cd "$cwd"
 { echo ready >&3; } 2>/dev/null || :
 exec 3>&- 4<&0

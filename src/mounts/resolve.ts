@@ -139,12 +139,15 @@ async function socketSteps(
 }
 
 /**
- * The concrete view: the planned steps (with the daemon sockets under
- * /run), and the other sockets to hide, best effort.
+ * The concrete view: the planned steps, and every socket to hide. Any
+ * socket may vanish before the mount, so the masks never stop the run;
+ * the daemon sockets under /run (`mustHide`) are checked afterwards
+ * instead: one still reachable stops it.
  */
 export interface ResolvedMounts {
   view: ResolvedStep[];
   sockets: ResolvedStep[];
+  mustHide: string[];
 }
 
 /**
@@ -165,5 +168,12 @@ export async function resolveMounts(plan: MountPlan): Promise<ResolvedMounts> {
     view.push(step);
   }
   const sockets = await socketSteps(plan.sockets, hiddenDirs);
-  return { view: [...view, ...sockets.required], sockets: sockets.bestEffort };
+  const required = sockets.required.map(
+    (step) => (step as { path: string }).path,
+  );
+  return {
+    view,
+    sockets: [...sockets.required, ...sockets.bestEffort],
+    mustHide: required,
+  };
 }

@@ -85,14 +85,16 @@ async function removeObject(
       return;
     }
     case 'iptables':
-      await ctx.exec.run(
-        [
-          sys(object.ipv6 ? 'ip6tables-restore' : 'iptables-restore'),
-          '--noflush',
-          '--wait',
-        ],
-        { ...quiet, input: object.teardown },
-      );
+      // The same teardown batch for each family the run filtered: IPv4
+      // always, IPv6 too where it had ip6tables.
+      for (const tool of object.ipv6
+        ? ['iptables-restore', 'ip6tables-restore']
+        : ['iptables-restore']) {
+        await ctx.exec.run([sys(tool), '--noflush', '--wait'], {
+          ...quiet,
+          input: object.teardown,
+        });
+      }
       return;
     case 'lease':
       await releaseSlot({ file: object.file });

@@ -66,19 +66,23 @@ test('missing optional paths are dropped, hidden paths get tmpfs or /dev/null, s
         allowed: [path.join(dir, 'run/docker.sock')],
       },
     };
-    const { view, sockets } = await resolveMounts(plan);
+    const { view, sockets, mustHide } = await resolveMounts(plan);
     t.deepEqual(
       view.map((s) =>
         s.kind === 'hide'
           ? `${path.relative(dir, s.path)} ${s.isDirectory ? 'dir' : 'file'}`
           : s.kind,
       ),
-      ['home/.ssh dir', 'home/.netrc file', 'file', 'run/sub/agent.sock file'],
-      'a daemon socket under a required root is part of the view',
+      ['home/.ssh dir', 'home/.netrc file', 'file'],
     );
     t.deepEqual(
       sockets.map((s) => path.relative(dir, (s as { path: string }).path)),
-      ['home/agent.sock'],
+      ['run/sub/agent.sock', 'home/agent.sock'],
+    );
+    t.deepEqual(
+      mustHide.map((p) => path.relative(dir, p)),
+      ['run/sub/agent.sock'],
+      'a daemon socket under a required root is checked after masking',
     );
     await t.throwsAsync(
       resolveMounts({

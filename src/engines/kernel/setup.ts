@@ -12,7 +12,7 @@ import {
   type ResolvConf,
 } from '../../dns/hostfiles.js';
 import { renderFstab, stepEntries } from '../../mounts/fstab.js';
-import { SOCKETS_TAB, VIEW_FSTAB } from '../../mounts/launch.js';
+import { SOCKETS_CHECK, SOCKETS_TAB, VIEW_FSTAB } from '../../mounts/launch.js';
 import { prepareDevStaging } from '../../mounts/dev.js';
 import { resolveMounts } from '../../mounts/resolve.js';
 import { createNetns, removeNetns } from '../../netns/apply.js';
@@ -57,7 +57,7 @@ async function prepareView(
 ): Promise<void> {
   const { mounts, dns } = plan;
   await mkdir(mounts.fstabDir, { recursive: true, mode: 0o700 });
-  const { view, sockets } = await resolveMounts(mounts);
+  const { view, sockets, mustHide } = await resolveMounts(mounts);
   for (const step of view) {
     if (step.kind === 'dev') await prepareDevStaging(step.staging, step.nodes);
   }
@@ -76,6 +76,15 @@ async function prepareView(
     write(
       path.join(mounts.fstabDir, SOCKETS_TAB),
       renderFstab(sockets.flatMap(stepEntries)),
+    ),
+    // One path a line: a name with a newline cannot be checked by the
+    // script, so it is left out (its mask is still mounted).
+    write(
+      path.join(mounts.fstabDir, SOCKETS_CHECK),
+      mustHide
+        .filter((p) => !p.includes('\n'))
+        .map((p) => `${p}\n`)
+        .join(''),
     ),
   ]);
 }
