@@ -246,7 +246,11 @@ async function decideAndApply(
       });
       ctx.log.sectionStart('setup', 'flow-sandbox: choosing another engine');
     } finally {
-      await removeRunDir(input.stateDir);
+      if (!(await removeRunDir(input.stateDir))) {
+        ctx.log.warn(
+          `teardown left objects recorded in ${input.stateDir}; \`flow-sandbox cleanup\` (or the next run) removes them`,
+        );
+      }
     }
   }
 }

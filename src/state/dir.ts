@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -31,7 +31,20 @@ export async function createRunDir(
   return dir;
 }
 
-/** Removes the run's state directory; safe to repeat. */
-export async function removeRunDir(dir: string): Promise<void> {
+/**
+ * Removes the run's state directory; safe to repeat. A directory whose
+ * kernel record still lists objects (a teardown step failed) is kept: it
+ * is what `flow-sandbox cleanup` needs to remove them later.
+ */
+export async function removeRunDir(dir: string): Promise<boolean> {
+  try {
+    const record = JSON.parse(
+      await readFile(path.join(dir, 'kernel.json'), 'utf8'),
+    ) as { objects?: unknown[] };
+    if (record.objects?.length) return false;
+  } catch {
+    // No record, or an unreadable one: nothing left to clean up from it.
+  }
   await rm(dir, { recursive: true, force: true });
+  return true;
 }
