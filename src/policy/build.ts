@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { SandboxError } from '../errors.js';
 import type { ProjectNetworkPolicy } from './agent-config.js';
 import { defaultPolicy } from './defaults.js';
 import { parseNetworkEntry } from './entries.js';
 import { emptyLayer, layerFromFile, type PolicyLayer } from './layer.js';
-import { parsePolicyFile } from './load.js';
+import { parsePolicyFile, readConfigFile } from './load.js';
 import { mergePolicy } from './merge.js';
 import type { OperatorPolicy } from './operator.js';
 import type { PathBase } from './paths.js';
@@ -39,16 +37,12 @@ export async function loadPolicyFile(
   kind: RuleSource['kind'],
   base: PathBase,
 ): Promise<PolicyLayer> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new SandboxError(
-      'CONFIG_INVALID',
-      `policy file ${file} cannot be read: ${(error as Error).message}; expected a readable YAML file`,
-      { cause: error, context: { field: 'config', value: file } },
-    );
-  }
+  const text = await readConfigFile(
+    file,
+    'policy file',
+    'config',
+    'a readable YAML file',
+  );
   return layerFromFile(await parsePolicyFile(text, file), file, kind, base);
 }
 

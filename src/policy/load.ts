@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { ZodIssue, ZodTypeAny, z } from 'zod';
 import { SandboxError } from '../errors.js';
 import { FIELD_FORMS, PolicyFileSchema, type PolicyFile } from './schema.js';
@@ -109,4 +110,25 @@ export async function parsePolicyFile(
     'network.*': FIELD_FORMS.network!,
     'filesystem.*': FIELD_FORMS.filesystem!,
   });
+}
+
+/**
+ * Reads a configuration file; one that cannot be read is a CONFIG_INVALID
+ * error naming what it is, the file and where it comes from.
+ */
+export async function readConfigFile(
+  file: string,
+  what: string,
+  field: string,
+  expected: string,
+): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new SandboxError(
+      'CONFIG_INVALID',
+      `${what} ${file} cannot be read: ${(error as Error).message}; expected ${expected}`,
+      { cause: error, context: { field, value: file } },
+    );
+  }
 }

@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { SandboxError } from '../errors.js';
 import { LEVELS, type Level } from '../engines/types.js';
 import { parseNetworkEntry } from './entries.js';
-import { parseYamlDocument, validateDocument } from './load.js';
+import { parseYamlDocument, readConfigFile, validateDocument } from './load.js';
 import type { NetworkRule, RuleSource } from './types.js';
 
 /** Most entries an operator list may hold (same bound as a policy file). */
@@ -91,15 +89,11 @@ export async function parseOperatorPolicy(
 export async function loadOperatorPolicy(
   file: string,
 ): Promise<OperatorPolicy> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new SandboxError(
-      'CONFIG_INVALID',
-      `operator policy ${file} cannot be read: ${(error as Error).message}; expected a readable YAML file (--operator-policy or FLOW_SANDBOX_OPERATOR_POLICY)`,
-      { cause: error, context: { field: 'operator-policy', value: file } },
-    );
-  }
+  const text = await readConfigFile(
+    file,
+    'operator policy',
+    'operator-policy',
+    'a readable YAML file (--operator-policy or FLOW_SANDBOX_OPERATOR_POLICY)',
+  );
   return parseOperatorPolicy(text, file);
 }

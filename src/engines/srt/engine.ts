@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT_SANDBOX_FAILURE, SandboxError } from '../../errors.js';
@@ -82,18 +82,6 @@ function srtTempDir(input: PlanInput): string {
   return path.join(`${path.dirname(input.stateDir)}-srt`, input.runId);
 }
 
-/** SRT's mux proxy leaves one socket file per backend in the temp dir. */
-async function removeStraySockets(): Promise<void> {
-  const dir = os.tmpdir();
-  const prefix = `srt-mux-${process.pid}-`;
-  const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(
-    names
-      .filter((n) => n.startsWith(prefix))
-      .map((n) => rm(path.join(dir, n), { force: true })),
-  );
-}
-
 /** Anthropic's Sandbox Runtime, used as a library in this process. */
 export const srtEngine: Engine = {
   name: 'srt',
@@ -142,7 +130,6 @@ export const srtEngine: Engine = {
       await writeFile(file, JSON.stringify(settings, null, 2), { mode: 0o600 });
       undo.push('srt settings file', () => rm(file, { force: true }));
 
-      undo.push('srt stray sockets', removeStraySockets);
       undo.push('srt reset', () => SandboxManager.reset());
       const audit = settings.network.strictAllowlist
         ? undefined
