@@ -4,6 +4,8 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { useTestnet } from './fixture.js';
 import {
@@ -132,6 +134,53 @@ if (skip) {
           t.regex(result.stdout, /\*\.gitlab\.test\s+from \S+/);
           t.regex(result.stdout, /Engine plan \(srt\)/);
           t.regex(result.stdout, /allowedDomains/);
+        }
+      },
+    );
+  }
+
+  // SRT blocks Unix sockets with its apply-seccomp helper, which
+  // flow-sandbox finds and passes by path (SRT, bundled, would not find it
+  // and would leave every socket open with only a warning). With every
+  // socket allowed the same connection succeeds: the probe can fail.
+  for (const closed of [true, false]) {
+    test.serial(
+      closed
+        ? 'with allow_all_unix_sockets: false a Unix socket outside the policy is refused'
+        : 'with every Unix socket allowed the same socket is reachable',
+      async (t) => {
+        const n = nett();
+        const dir = await mkdtemp('/var/tmp/fsbx-unix-');
+        const socket = path.join(dir, 'service.sock');
+        const server = net.createServer((c) => c.end('hello\n'));
+        await new Promise<void>((resolve) => server.listen(socket, resolve));
+        try {
+          const operator = path.join(dir, 'operator.yml');
+          await writeFile(
+            operator,
+            `mode: flexible\nallow_all_unix_sockets: ${!closed}\n`,
+          );
+          const result = await runSandboxed(
+            n,
+            [...SRT, '--minimum-level', 'srt', '--operator-policy', operator],
+            [
+              'python3',
+              '-c',
+              'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print(s.recv(16).decode().strip())',
+              socket,
+            ],
+          );
+          if (closed) {
+            t.not(result.exitCode, 0, result.stdout);
+            t.notRegex(result.stdout, /hello/);
+            t.regex(result.stderr, /PermissionError|Operation not permitted/);
+          } else {
+            t.is(result.exitCode, 0, result.stderr);
+            t.is(result.stdout.trim(), 'hello');
+          }
+        } finally {
+          server.close();
+          await rm(dir, { recursive: true, force: true });
         }
       },
     );

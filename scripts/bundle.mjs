@@ -1,7 +1,8 @@
 // Bundles the compiled CLI into dist/bundle/ for fast start-up: a run
-// resolves a handful of files instead of hundreds. SRT and zod stay
-// external: SRT finds its vendored helpers relative to its own files, and
-// sharing zod with SRT means it is loaded once.
+// resolves a handful of files instead of hundreds. SRT is bundled too (its
+// import alone loaded about a hundred files); the one file SRT would look
+// for beside its own, the apply-seccomp helper, flow-sandbox finds in the
+// installed package and passes to SRT by path (src/engines/srt/probe.ts).
 import { build } from 'esbuild';
 
 await build({
@@ -12,7 +13,6 @@ await build({
   format: 'esm',
   target: 'node20',
   outdir: 'dist/bundle',
-  external: ['@anthropic-ai/sandbox-runtime', 'zod'],
   banner: {
     js: "import { createRequire as __fsbxRequire } from 'node:module'; const require = __fsbxRequire(import.meta.url);",
   },

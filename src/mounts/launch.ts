@@ -25,9 +25,15 @@ export const SOCKETS_CHECK = 'sockets.check';
  * The mounts still writable are listed from this namespace's own mount
  * table, so one that appeared after the controller looked is not missed.
  * Namespace handles under /run/netns are left out of the read-only pass:
- * other runs create and delete them at any moment (a vanished mount point
- * failed the whole pass), and the command, without capabilities, cannot
- * enter a namespace through them anyway.
+ * other runs create and delete them at any moment, and the command,
+ * without capabilities, cannot enter a namespace through them anyway.
+ * Other mounts can vanish during the pass too (a container stopping
+ * removes its overlay's mount point, which detaches the copy in this
+ * namespace), so mount's own status and messages are not the verdict:
+ * the mount table is read again afterwards, and any mount still writable
+ * stops the run. A detached mount is gone from the table, and from reach;
+ * so is one covered by another mount on the same point (remount reaches
+ * the top one only).
  * Socket masks are mounted apart, errors ignored: a socket may vanish
  * between the scan and the mount. The daemon sockets under /run are then
  * checked: one still a socket stops the run. Both lists are opened first,
@@ -37,18 +43,37 @@ export const SOCKETS_CHECK = 'sockets.check';
  * A shell starts background commands with SIGINT and SIGQUIT ignored, and
  * the command could not undo that; env --default-signal restores them.
  */
-export const INIT_SCRIPT = `set -eu
+export const INIT_SCRIPT = `set -euf
 fstabs=$1 cwd=$2 setpriv=$3 mount=$4 env=$5
 shift 5
-while read -r _ _ _ _ point opts rest; do
-  case ",$opts," in *,ro,*) continue ;; esac
-  case "$point" in /|/proc|/proc/*|/run/netns/*) continue ;; esac
-  case "$rest" in *" - nsfs "*) continue ;; esac
+writable() {
+  while read -r id _ _ _ point opts rest; do
+    case ",$opts," in *,ro,*) continue ;; esac
+    case "$point" in /|/proc|/proc/*|/run/netns/*) continue ;; esac
+    case "$rest" in *" - nsfs "*) continue ;; esac
+    printf '%s %s\\n' "$id" "$point"
+  done </proc/self/mountinfo
+}
+covered() {
+  while read -r _ above _ _ above_point _; do
+    if [ "$above" = "$1" ] && [ "$above_point" = "$2" ]; then return 0; fi
+  done </proc/self/mountinfo
+  return 1
+}
+writable | while read -r _ point; do
   printf 'none %s none remount,bind,ro 0 0\\n' "$point"
-done </proc/self/mountinfo >"$fstabs/${READ_ONLY_FSTAB}"
+done >"$fstabs/${READ_ONLY_FSTAB}"
 exec 5<"$fstabs/${SOCKETS_TAB}" 6<"$fstabs/${SOCKETS_CHECK}"
 "$mount" -o remount,bind,ro /
-"$mount" --all --fstab "$fstabs"
+"$mount" --all --fstab "$fstabs/${READ_ONLY_FSTAB}" 2>/dev/null || :
+left=$(writable | while read -r id point; do
+  covered "$id" "$point" || printf '%s\\n' "$point"
+done)
+if [ -n "$left" ]; then
+  printf 'flow-sandbox: could not make this mount read-only: %s\\n' $left >&2
+  exit 125
+fi
+"$mount" --all --fstab "$fstabs/${VIEW_FSTAB}"
 if [ -s /dev/fd/5 ]; then "$mount" --all --fstab /dev/fd/5 2>/dev/null || :; fi
 while IFS= read -r socket <&6; do
   if [ -S "$socket" ]; then

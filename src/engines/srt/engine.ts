@@ -15,11 +15,16 @@ import { srtSettings, type SrtSettings } from './settings.js';
  * SRT's in-sandbox script starts its proxy listeners (socat on 3128 and
  * 1080) in the background and runs the command at once, so under load a
  * flow's first connection can find nothing listening ("connection
- * refused" from localhost:3128). Wait for both, at most about 5 s, before
- * the command starts. SRT runs the command with bash: /dev/tcp works.
+ * refused" from localhost:3128). Wait for both before the command starts.
+ * SRT runs the command with bash, so /dev/tcp works, and a redirection on
+ * the `:` builtin tries a connection without starting a process: the
+ * first 2000 refused tries (a few milliseconds, while socat starts) spin,
+ * then each try waits 10 ms, about 5 s in all, before the command starts
+ * anyway (its own connection then fails as it would have). The names are
+ * the shell's own, so a job variable called `i` or `p` is left alone.
  */
 export const PROXY_WAIT =
-  'i=0; while [ $i -lt 500 ] && ! { (: </dev/tcp/127.0.0.1/3128) && (: </dev/tcp/127.0.0.1/1080); } 2>/dev/null; do i=$((i+1)); sleep 0.01; done; unset i;';
+  'fsbx_i=0; for fsbx_p in 3128 1080; do until : </dev/tcp/127.0.0.1/$fsbx_p; do fsbx_i=$((fsbx_i+1)); if [ $fsbx_i -gt 2000 ]; then [ $fsbx_i -lt 2500 ] || break; sleep 0.01; fi; done 2>/dev/null; done; unset fsbx_i fsbx_p;';
 
 /** Settings live in the run's state directory: not /tmp, hidden from the command. */
 function settingsPath(input: PlanInput): string {
@@ -144,6 +149,7 @@ export const srtEngine: Engine = {
           { cause: error, context: { step: 'srt initialize' } },
         );
       }
+      ctx.log.debug('srt proxies started');
       // If this controller is killed, `flow-sandbox cleanup` (or the next
       // run) removes SRT's bridge sockets and the socat processes behind them.
       await writeOwner(
@@ -192,6 +198,7 @@ export const srtEngine: Engine = {
       const wrapped = await SandboxManager.wrapWithSandbox(
         `${PROXY_WAIT} ${READY_PREAMBLE} exec ${command}`,
       );
+      ctx.log.debug('srt sandbox command built');
       const child = await runChild(
         {
           file: '/bin/sh',
@@ -202,6 +209,7 @@ export const srtEngine: Engine = {
         },
         controls,
       );
+      ctx.log.debug('srt sandbox exited', { status: child.status });
       SandboxManager.cleanupAfterCommand();
       if (!child.ready && !controls.abort.aborted) {
         throw new SandboxError(

@@ -1,3 +1,6 @@
+import { accessSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { Context } from '../../context.js';
 import { which } from '../../exec/which.js';
 import type { ProbeCheck, ProbeOptions, ProbeResult } from '../types.js';
@@ -18,6 +21,41 @@ let loading:
 export function loadSrt() {
   loading ??= import('@anthropic-ai/sandbox-runtime');
   return loading;
+}
+
+/** SRT's prebuilt helpers are per architecture, under these names. */
+const SECCOMP_ARCH: Record<string, string> = { x64: 'x64', arm64: 'arm64' };
+
+/**
+ * SRT's apply-seccomp helper, which blocks Unix sockets the policy does
+ * not allow, in the installed package. SRT looks for it beside its own
+ * files; inside flow-sandbox's bundle those are elsewhere, and when SRT
+ * finds no helper it runs with every Unix socket open and only a warning.
+ * So flow-sandbox finds it, hands SRT the path, and treats a missing one
+ * as a missing prerequisite.
+ */
+export function findApplySeccomp(
+  arch: string = process.arch,
+): string | undefined {
+  const dir = SECCOMP_ARCH[arch];
+  if (!dir) return undefined;
+  try {
+    const entry = createRequire(import.meta.url).resolve(
+      '@anthropic-ai/sandbox-runtime',
+    );
+    const helper = path.join(
+      path.dirname(entry),
+      '..',
+      'vendor',
+      'seccomp',
+      dir,
+      'apply-seccomp',
+    );
+    accessSync(helper, constants.X_OK);
+    return path.normalize(helper);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -54,6 +92,18 @@ export async function probeSrt(
           },
     );
   }
+  const helper = linux ? findApplySeccomp() : undefined;
+  if (helper) facts.applySeccomp = helper;
+  checks.push(
+    helper
+      ? { name: 'apply-seccomp', ok: true, detail: helper }
+      : {
+          name: 'apply-seccomp',
+          ok: false,
+          detail: `SRT's apply-seccomp helper for ${process.arch} was not found in @anthropic-ai/sandbox-runtime (without it SRT leaves every Unix socket open)`,
+          fix: "reinstall flow-sandbox's npm packages (npm ci); SRT ships the helper for x64 and arm64 only",
+        },
+  );
   // A run proves namespaces from inside the sandbox before the command
   // starts (the ready pipe), so only dry runs and doctor probe them here.
   if (facts.bwrap && !quick)
@@ -136,6 +186,9 @@ async function probeLibrary(
       filesystem: { denyRead: [], allowWrite: [], denyWrite: [] },
       bwrapPath: facts.bwrap,
       socatPath: facts.socat,
+      ...(facts.applySeccomp
+        ? { seccomp: { applyPath: facts.applySeccomp } }
+        : {}),
     });
     const { execFileSync } = await import('node:child_process');
     execFileSync(

@@ -24,6 +24,7 @@ export interface SrtSettings {
   bwrapPath?: string;
   socatPath?: string;
   ripgrep?: { command: string };
+  seccomp?: { applyPath: string };
 }
 
 const isSingle = (r: AddressRule) => r.prefix === (r.family === 4 ? 32 : 128);
@@ -165,6 +166,9 @@ export function srtSettings(
       ...(binaries.bwrap ? { bwrapPath: binaries.bwrap } : {}),
       ...(binaries.socat ? { socatPath: binaries.socat } : {}),
       ...(binaries.rg ? { ripgrep: { command: binaries.rg } } : {}),
+      ...(binaries.applySeccomp
+        ? { seccomp: { applyPath: binaries.applySeccomp } }
+        : {}),
     },
     warnings,
   };
