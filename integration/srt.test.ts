@@ -118,39 +118,41 @@ if (skip) {
     );
   });
 
-  test.serial('an allowed Unix socket is reachable', async (t) => {
-    const dir = path.join(nett().paths.base, 'sockets');
-    await mkdir(dir, { recursive: true });
-    const allowed = path.join(dir, 'allowed.sock');
-    const other = path.join(dir, 'other.sock');
-    const servers = [allowed, other].map((file) =>
-      net
-        .createServer((c) => c.end(`fsbxt-unix ${path.basename(file)}\n`))
-        .listen(file),
-    );
-    t.teardown(() => servers.forEach((s) => s.close()));
-    const config = path.join(nett().paths.base, 'unix-policy.yml');
-    await writeFile(config, `network:\n  unix_sockets: [${allowed}]\n`);
+  test.serial(
+    'an allowed Unix socket is reachable, an unlisted one is not',
+    async (t) => {
+      const dir = path.join(nett().paths.base, 'sockets');
+      await mkdir(dir, { recursive: true });
+      const allowed = path.join(dir, 'allowed.sock');
+      // Not bound in the runner's namespace (this test's process is outside
+    // it), so found by the scan of $HOME, as an agent's socket would be.
+    const other = path.join(nett().paths.home, 'other.sock');
+      const servers = [allowed, other].map((file) =>
+        net
+          .createServer((c) => c.end(`fsbxt-unix ${path.basename(file)}\n`))
+          .listen(file),
+      );
+      t.teardown(() => servers.forEach((s) => s.close()));
+      const config = path.join(nett().paths.base, 'unix-policy.yml');
+      await writeFile(config, `network:\n  unix_sockets: [${allowed}]\n`);
 
-    const probe = (file: string) =>
-      `python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("${file}"); print(s.recv(64).decode().strip())'`;
-    const result = await runSandboxed(
-      nett(),
-      [...SRT, '--config', config],
-      ['sh', '-c', `${probe(allowed)}; ${probe(other)}`],
-    );
-    t.regex(result.stdout, /fsbxt-unix allowed\.sock/, result.stderr);
-    if (/fsbxt-unix other\.sock/.test(result.stdout)) {
-      // SRT on Linux opens every socket once one is allowed: the run must say so.
+      const probe = (file: string) =>
+        `python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("${file}"); print(s.recv(64).decode().strip())'`;
+      const result = await runSandboxed(
+        nett(),
+        [...SRT, '--config', config],
+        ['sh', '-c', `${probe(allowed)}; ${probe(other)}`],
+      );
+      t.regex(result.stdout, /fsbxt-unix allowed\.sock/, result.stderr);
+      // SRT opens every socket to reach one; flow-sandbox masks the others
+      // it finds at start, and the run says so.
+      t.notRegex(result.stdout, /fsbxt-unix other\.sock/);
       t.regex(
         result.stderr,
-        /cannot allow one Unix socket path without allowing all of them/,
+        /masks the other sockets it finds when the run starts/,
       );
-      t.log(
-        'known SRT gap: an unlisted Unix socket is reachable too (warned in the job log)',
-      );
-    }
-  });
+    },
+  );
 
   test.serial(
     'no leftovers: the runner namespace is as it was before the tests',

@@ -195,13 +195,6 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
       'git --git-dir="$m" config core.hooksPath "/tmp/fsbxt-hooks-$$" 2>/dev/null && { hit=0; git --git-dir="$m" config --unset core.hooksPath; }',
       'verdict test "$hit" -eq 0',
     ].join('\n'),
-    gaps: {
-      srt: {
-        observed: 'allowed',
-        failsOpen: true,
-        why: "SRT write-protects .git/hooks and .git/config of the checkout (and nested .git/hooks it finds at start), not .git/modules/*/hooks or .git/modules/*/config. Fix proposed: add <cwd>/.git/modules to the policy's deny_write under SRT (or deny writes to every hooks and config file below .git)",
-      },
-    },
   },
   {
     id: 'esc-write-dev-shm',

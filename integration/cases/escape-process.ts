@@ -9,13 +9,6 @@ const probe = (args: string) =>
 const OUTSIDE_RUNNER =
   "the runner's processes are outside the sandbox: invisible, and out of reach of signals and ptrace";
 
-/** SRT on Linux opens every Unix socket once one is allowed (the Docker socket is). */
-const UNIX_GAP = {
-  observed: 'allowed' as const,
-  failsOpen: true,
-  why: "SRT on Linux cannot allow one Unix socket path: allowing the Docker socket (default policy) disables its socket filter, so every Unix socket the filesystem shows is reachable (warned at run time). Fix proposed: under SRT, hide socket directories that hold no allowed socket (tmpfs over /run, /var/run, with the allowed sockets bound back), and drop SSH_AUTH_SOCK from the command's environment",
-};
-
 export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
   {
     id: 'esc-proc-environ-leak',
@@ -89,7 +82,6 @@ export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
     expected: 'refused',
     why: 'only the listed Unix sockets (by default the Docker socket) are reachable',
     script: probe('unix "$FSBXT_RUNNER_SOCKET"'),
-    gaps: { srt: UNIX_GAP },
   },
   {
     id: 'esc-unix-socket-docker-name',
@@ -98,7 +90,6 @@ export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
     expected: 'refused',
     why: 'a Unix socket rule is a path, not a file name',
     script: probe('unix "$FSBXT_DOCKER_LIKE_SOCKET"'),
-    gaps: { srt: UNIX_GAP },
   },
   {
     id: 'esc-unix-socket-abstract',
@@ -118,8 +109,7 @@ export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
       `verdict eval 'ssh-add -L 2>/dev/null | grep -q fsbxt-agent'`,
     ].join('\n'),
     // flow-sandbox drops SSH_AUTH_SOCK from a sandboxed command's
-    // environment; reaching the agent's socket by path is the Unix-socket
-    // gap of esc-unix-socket-runner.
+    // environment, and masks the agent's socket like every unlisted one.
   },
   {
     id: 'esc-tty-tiocsti',

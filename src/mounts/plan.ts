@@ -143,7 +143,6 @@ export function planMounts(options: {
       optional: true,
     },
   ];
-  const network = policy.network;
   return {
     readOnlyRoot: true,
     steps: [
@@ -158,17 +157,26 @@ export function planMounts(options: {
       },
       ...hidden,
     ],
-    sockets: {
-      hide: !network.allowAllUnixSockets.value,
-      roots: [
-        { path: '/run', depth: 6, required: true },
-        { path: '/var/run', depth: 6, required: true },
-        { path: '/tmp', depth: 2, required: false },
-        { path: home, depth: 2, required: false },
-        { path: path.join(home, '.docker'), depth: 3, required: false },
-      ],
-      bound: true,
-      allowed: network.unixSockets.map((rule) => rule.path),
-    },
+    sockets: planSockets(policy, home),
+  };
+}
+
+/**
+ * Where a run looks for Unix sockets to hide, and which stay reachable
+ * (pure). Both engines use it: neither can filter sockets by path, so
+ * each masks the unlisted ones it finds when the run starts.
+ */
+export function planSockets(policy: Policy, home: string): SocketPlan {
+  return {
+    hide: !policy.network.allowAllUnixSockets.value,
+    roots: [
+      { path: '/run', depth: 6, required: true },
+      { path: '/var/run', depth: 6, required: true },
+      { path: '/tmp', depth: 2, required: false },
+      { path: home, depth: 2, required: false },
+      { path: path.join(home, '.docker'), depth: 3, required: false },
+    ],
+    bound: true,
+    allowed: policy.network.unixSockets.map((rule) => rule.path),
   };
 }

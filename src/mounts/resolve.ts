@@ -139,6 +139,24 @@ async function socketSteps(
 }
 
 /**
+ * The unlisted sockets on this host, as paths: `required` ones (under
+ * /run) must end up hidden, the others are hidden where possible.
+ * Sockets inside `hiddenDirs` are skipped: they are hidden already.
+ */
+export async function socketsToHide(
+  plan: SocketPlan,
+  hiddenDirs: string[] = [],
+): Promise<{ required: string[]; bestEffort: string[] }> {
+  const steps = await socketSteps(plan, hiddenDirs);
+  const paths = (list: ResolvedStep[]) =>
+    list.map((step) => (step as { path: string }).path);
+  return {
+    required: paths(steps.required),
+    bestEffort: paths(steps.bestEffort),
+  };
+}
+
+/**
  * The concrete view: the planned steps, and every socket to hide. Any
  * socket may vanish before the mount, so the masks never stop the run;
  * the daemon sockets under /run (`mustHide`) are checked afterwards

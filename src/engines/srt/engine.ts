@@ -6,7 +6,9 @@ import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
 import { writeOwner } from '../../state/cleanup.js';
 import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
+import { planSockets, type SocketPlan } from '../../mounts/plan.js';
 import { srtAuditRecorder } from './audit.js';
+import { completeSettings, hiddenSocketsCheck } from './runtime.js';
 import { blockedFromViolations } from './violations.js';
 import { loadSrt, probeSrt } from './probe.js';
 import { srtSettings, type SrtSettings } from './settings.js';
@@ -101,15 +103,28 @@ export const srtEngine: Engine = {
       input.probe.facts ?? {},
       { audit: input.audit },
     );
+    const sockets = planSockets(
+      input.policy,
+      input.command.env.HOME ?? '/root',
+    );
+    // Every socket is open under SRT only to reach the listed ones: the
+    // others found when the run starts are masked (see runtime.ts).
+    const socketMasks =
+      settings.network.allowAllUnixSockets && sockets.hide
+        ? sockets
+        : undefined;
     return {
       engine: 'srt',
       warnings,
-      details: { settingsPath: settingsPath(input), settings },
+      details: {
+        settingsPath: settingsPath(input),
+        settings,
+        ...(socketMasks ? { socketMasks } : {}),
+      },
     };
   },
 
   async apply(ctx, input, plan, controls, hooks = {}) {
-    const settings = plan.details.settings as SrtSettings;
     const undo = new UndoStack();
     const { SandboxManager, SandboxRuntimeConfigSchema } = await loadSrt();
     try {
@@ -124,6 +139,11 @@ export const srtEngine: Engine = {
         else process.env.TMPDIR = previousTmp;
         await rm(tmp, { recursive: true, force: true });
       });
+      const { settings, mustHide } = await completeSettings(
+        plan.details.settings as SrtSettings,
+        input.command.cwd,
+        plan.details.socketMasks as SocketPlan | undefined,
+      );
       const parsed = SandboxRuntimeConfigSchema.safeParse(settings);
       if (!parsed.success) {
         throw new SandboxError(
@@ -196,7 +216,7 @@ export const srtEngine: Engine = {
 
       const command = input.command.argv.map(shellQuote).join(' ');
       const wrapped = await SandboxManager.wrapWithSandbox(
-        `${PROXY_WAIT} ${READY_PREAMBLE} exec ${command}`,
+        `${PROXY_WAIT} ${hiddenSocketsCheck(mustHide)} ${READY_PREAMBLE} exec ${command}`,
       );
       ctx.log.debug('srt sandbox command built');
       const child = await runChild(

@@ -126,7 +126,7 @@ export function srtSettings(
   const allSockets = network.allowAllUnixSockets.value || sockets.length > 0;
   if (sockets.length > 0 && !network.allowAllUnixSockets.value) {
     warnings.push(
-      `SRT on Linux cannot allow one Unix socket path without allowing all of them: to reach ${sockets.join(', ')} every Unix socket is allowed under SRT (wider than the policy)`,
+      `SRT on Linux cannot allow one Unix socket path without allowing all of them: to reach ${sockets.join(', ')} every Unix socket is allowed under SRT, and flow-sandbox masks the other sockets it finds when the run starts (under /run, /var/run, /tmp, $HOME, and every socket bound in the runner's network namespace); a socket created later elsewhere stays reachable`,
     );
   }
   if (network.allow.some(namesThisHost)) {
