@@ -15,6 +15,11 @@ export interface ChildSpec {
    * sandbox is up, before the job's command starts (see READY_PREAMBLE).
    */
   readyPipe?: boolean;
+  /**
+   * Called with the child's pid when it signals ready; what it returns is
+   * called when the child has ended.
+   */
+  onReady?: (pid: number) => () => void;
 }
 
 /** How a child ended, and whether it said its sandbox was up. */
@@ -69,7 +74,12 @@ export function runChild(
       detached: true,
     });
     let ready = false;
-    child.stdio[3]?.on('data', () => (ready = true));
+    let stopWatching: (() => void) | undefined;
+    child.stdio[3]?.on('data', () => {
+      if (!ready && spec.onReady && child.pid !== undefined)
+        stopWatching = spec.onReady(child.pid);
+      ready = true;
+    });
     let killTimer: NodeJS.Timeout | undefined;
     const signalGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;
@@ -98,6 +108,7 @@ export function runChild(
     // 'close' rather than 'exit': it waits for the ready pipe to drain.
     child.on('close', (code, signal) => {
       controls.abort.removeEventListener('abort', onAbort);
+      stopWatching?.();
       if (killTimer) clearTimeout(killTimer);
       resolve({ status: statusOf(code, signal), ready });
     });

@@ -8,6 +8,7 @@ import { writeOwner } from '../../state/cleanup.js';
 import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
 import { planSockets, type SocketPlan } from '../../mounts/plan.js';
 import { srtAuditRecorder } from './audit.js';
+import { watchHeld } from './held.js';
 import { completeSettings, hiddenSocketsCheck } from './runtime.js';
 import { blockedFromViolations } from './violations.js';
 import { loadSrt, probeSrt } from './probe.js';
@@ -219,6 +220,7 @@ export const srtEngine: Engine = {
         `${PROXY_WAIT} ${hiddenSocketsCheck(mustHide)} ${READY_PREAMBLE} exec ${command}`,
       );
       ctx.log.debug('srt sandbox command built');
+      let heldStatus: number | undefined;
       const child = await runChild(
         {
           file: '/bin/sh',
@@ -226,6 +228,14 @@ export const srtEngine: Engine = {
           cwd: input.command.cwd,
           env: input.command.env,
           readyPipe: true,
+          onReady: (bwrap) =>
+            watchHeld(bwrap, (status) => {
+              ctx.log.warn(
+                "the command ended with the sandbox's init stopped (ptrace): the sandbox and what it left running are killed",
+              );
+              heldStatus = status;
+              process.kill(bwrap, 'SIGKILL');
+            }),
         },
         controls,
       );
@@ -239,7 +249,7 @@ export const srtEngine: Engine = {
         );
       }
       return {
-        exitCode: child.status,
+        exitCode: heldStatus ?? child.status,
         blocked: blockedFromViolations(violationLines(SandboxManager)),
         ...(audit ? { audit: audit.observations() } : {}),
       };
