@@ -40,7 +40,10 @@ export async function sleeperAlive(marker: string): Promise<boolean> {
   return false;
 }
 
-/** The flow-sandbox controller (node running bin/flow-sandbox) whose argv names `marker`. */
+/**
+ * The flow-sandbox controller whose argv names `marker`: node running
+ * bin/flow-sandbox's start-up snapshot, its bundle or its tsc output.
+ */
 export async function controllerPid(
   marker: string,
 ): Promise<number | undefined> {
@@ -48,7 +51,9 @@ export async function controllerPid(
     const argv = await argvOf(pid);
     if (
       /(^|\/)node$/.test(argv[0] ?? '') &&
-      argv.some((a) => a.endsWith('bin/flow-sandbox'))
+      argv.some((a) =>
+        /(bin\/flow-sandbox|flow-sandbox\.(blob|cjs)|cli\/entry\.js)$/.test(a),
+      )
     )
       return pid;
   }

@@ -23,7 +23,7 @@ if (!anySkip) {
 function cli(args: string[]) {
   return execa(
     'ip',
-    ['netns', 'exec', testbed.runner, process.execPath, bin, ...args],
+    ['netns', 'exec', testbed.runner, bin, ...args],
     {
       reject: false,
       cwd: path.join(testbed.dir, 'work'),

@@ -199,7 +199,7 @@ export class Testnet {
         new URL('../../../bin/flow-sandbox', import.meta.url),
       );
       await net.exec_.run(
-        ['ip', 'netns', 'exec', net.runnerNs, process.execPath, bin, 'cleanup'],
+        ['ip', 'netns', 'exec', net.runnerNs, bin, 'cleanup'],
         {
           env: {
             ...process.env,

@@ -56,7 +56,7 @@ function fail(error: unknown, format: 'text' | 'json'): number {
   return EXIT_SANDBOX_FAILURE;
 }
 
-function program(onExit: (code: number) => void): Command {
+export function program(onExit: (code: number) => void): Command {
   const root = new Command('flow-sandbox')
     .description(
       "Runs a CI job's command in a sandbox: allow-listed network, hidden SSH keys, writes only where allowed.",

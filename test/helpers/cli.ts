@@ -13,7 +13,7 @@ export async function cli(
   env: Record<string, string> = {},
   options: { prefix?: string[]; timeoutMs?: number } = {},
 ) {
-  const argv = [...(options.prefix ?? []), process.execPath, BIN, ...args];
+  const argv = [...(options.prefix ?? []), BIN, ...args];
   const r = await execa(argv[0]!, argv.slice(1), {
     cwd,
     env: {
