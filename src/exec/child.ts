@@ -15,6 +15,8 @@ export interface ChildSpec {
    * sandbox is up, before the job's command starts (see READY_PREAMBLE).
    */
   readyPipe?: boolean;
+  /** Called when the child first says its sandbox is up. */
+  onReady?: () => void;
 }
 
 /** How a child ended, and whether it said its sandbox was up. */
@@ -69,7 +71,10 @@ export function runChild(
       detached: true,
     });
     let ready = false;
-    child.stdio[3]?.on('data', () => (ready = true));
+    child.stdio[3]?.on('data', () => {
+      if (!ready) spec.onReady?.();
+      ready = true;
+    });
     let killTimer: NodeJS.Timeout | undefined;
     const signalGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;

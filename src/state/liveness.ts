@@ -8,7 +8,11 @@ function bootTime(): number {
   return Number(line?.split(' ')[1] ?? 0);
 }
 
-/** When a process started, in ms since the epoch, or undefined if it is gone. */
+/**
+ * When a process started, in ms since the epoch, or undefined if it is
+ * gone. A zombie is gone: it runs nothing, and what it held (its sandbox,
+ * tied to it by the parent-death signal) went with it.
+ */
 export function processStart(pid: number): number | undefined {
   let stat: string;
   try {
@@ -19,6 +23,7 @@ export function processStart(pid: number): number | undefined {
   // Field 22 (starttime, clock ticks since boot), counted after the
   // command name, which may itself hold spaces and parentheses.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
   const ticks = Number(fields[19]);
   // Linux reports in USER_HZ, 100 on every architecture Node runs on.
   return (bootTime() + ticks / 100) * 1000;
