@@ -30,9 +30,11 @@ export interface Snapshot {
 const isSandboxName = (name: string) =>
   name.startsWith('fsbx') && !name.startsWith('fsbxt');
 
-// Lines that change with time or traffic alone: comments with dates, and
-// packet counters.
-function stable(text: string): string {
+/**
+ * Drops what changes with time or traffic alone: comments with dates, and
+ * packet counters.
+ */
+export function stable(text: string): string {
   return text
     .split('\n')
     .filter((line) => !line.startsWith('#'))

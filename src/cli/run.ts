@@ -17,7 +17,8 @@ import {
 import type { Policy } from '../policy/types.js';
 import { planToJson, planToText } from '../plan/render.js';
 import type { EngineChoice, RunPlan } from '../plan/types.js';
-import { cleanupDeadRuns, writeOwner } from '../state/cleanup.js';
+import { cleanupDeadRuns } from '../state/cleanup.js';
+import { faultHook } from '../state/faults.js';
 import {
   createRunDir,
   newRunId,
@@ -131,9 +132,19 @@ function logPlan(ctx: Context, plan: RunPlan): void {
   });
 }
 
-/** Every run first removes what killed runs left (never a live run's). */
+/**
+ * Every run first removes what killed runs left (never a live run's). A
+ * sweep that fails is a warning: what it could not remove is still
+ * recorded, and it is not this run's to fail on.
+ */
 async function sweepDeadRuns(ctx: Context, runId: string): Promise<void> {
-  const result = await cleanupDeadRuns(ctx, stateRoot(ctx.env), runId);
+  let result;
+  try {
+    result = await cleanupDeadRuns(ctx, stateRoot(ctx.env), runId);
+  } catch (error) {
+    ctx.log.warn(`cleanup of killed runs failed: ${describeError(error)}`);
+    return;
+  }
   if (result.removedRuns.length) {
     ctx.log.warn(
       `removed what ${result.removedRuns.length} killed run(s) left behind: ${result.removedRuns.join(', ')}`,
@@ -173,6 +184,7 @@ async function decideAndApply(
   runId: string,
 ): Promise<RunReport | undefined> {
   await checkReportPath(options);
+  const setupStep = faultHook(ctx.env);
   const prepared = await preparePolicy(ctx, options);
   const { policy, decision, minimumLevel } = prepared;
   const tried: ProbeResult[] = [];
@@ -206,7 +218,7 @@ async function decideAndApply(
     }
     await sweepDeadRuns(ctx, runId);
     await createRunDir(stateRoot(ctx.env), runId);
-    await writeOwner(input.stateDir, runId);
+    setupStep?.('state-dir');
     try {
       ctx.log.sectionEnd('setup');
       const selftest: SelftestState = {};
@@ -215,7 +227,7 @@ async function decideAndApply(
         input,
         plan.enginePlan,
         controls,
-        selftestHook(ctx, options, plan, selftest),
+        { ...selftestHook(ctx, options, plan, selftest), setupStep },
       );
       ctx.log.info(`command finished with status ${outcome.exitCode}`, {
         engine: choice.chosen,

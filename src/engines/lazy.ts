@@ -1,3 +1,4 @@
+import type { SetupStep } from './steps.js';
 import type { Engine, EngineName } from './types.js';
 
 /**
@@ -8,12 +9,14 @@ import type { Engine, EngineName } from './types.js';
  */
 export function lazyEngine(
   name: EngineName,
+  setupSteps: readonly SetupStep[],
   load: () => Promise<Engine>,
 ): Engine {
   let engine: Engine | undefined;
   const get = async () => (engine ??= await load());
   return {
     name,
+    setupSteps,
     probe: async (ctx, options) => (await get()).probe(ctx, options),
     plan: (input) => {
       if (!engine)

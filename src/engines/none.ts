@@ -4,6 +4,7 @@ import type { Engine } from './types.js';
 /** No sandbox: the command runs directly. Chosen only with a loud warning. */
 export const noneEngine: Engine = {
   name: 'none',
+  setupSteps: [],
 
   async probe() {
     return { engine: 'none', usable: true, checks: [] };

@@ -3,6 +3,7 @@ import { SandboxError } from '../errors.js';
 import type { EngineChoice } from '../plan/types.js';
 import { lazyEngine } from './lazy.js';
 import { noneEngine } from './none.js';
+import { KERNEL_SETUP_STEPS } from './steps.js';
 import { srtEngine } from './srt/engine.js';
 import {
   levelRank,
@@ -16,6 +17,7 @@ import {
 /** The kernel engine's code (resolver, firewall, mounts) loads only when used. */
 const kernelEngine = lazyEngine(
   'kernel',
+  KERNEL_SETUP_STEPS,
   async () => (await import('./kernel/engine.js')).kernelEngine,
 );
 

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import type { Policy } from '../policy/types.js';
 import type { BlockedReport } from '../report/types.js';
+import type { SetupStep, StepReached } from './steps.js';
 
 /** Sandbox levels, strongest first: srt > kernel > none. */
 export const LEVELS = ['none', 'kernel', 'srt'] as const;
@@ -117,6 +118,8 @@ export interface ApplyHooks {
    * engine then tears down and returns status 125 without running it).
    */
   beforeCommand?: (runInside: RunInside) => Promise<boolean>;
+  /** Called after each setup step (the fault-injection test's hook). */
+  setupStep?: StepReached;
 }
 
 export interface ProbeOptions {
@@ -129,6 +132,8 @@ export interface Engine {
   readonly name: EngineName;
   /** Whether `apply` honours PlanInput.audit; `--audit` is refused otherwise. */
   readonly supportsAudit?: boolean;
+  /** The steps `apply` takes that create something, in order (steps.ts). */
+  readonly setupSteps: readonly SetupStep[];
   /**
    * Checks prerequisites. `deep` may start a throw-away sandbox (doctor
    * only). `quick` is set when the run applies right after: checks that

@@ -16,10 +16,10 @@ export interface ChildSpec {
    */
   readyPipe?: boolean;
   /**
-   * Called with the child's pid when it signals ready; what it returns is
-   * called when the child has ended.
+   * Called with the child's pid when it first says its sandbox is up;
+   * what it returns, if anything, is called when the child has ended.
    */
-  onReady?: (pid: number) => () => void;
+  onReady?: (pid: number) => (() => void) | void;
 }
 
 /** How a child ended, and whether it said its sandbox was up. */
@@ -74,10 +74,10 @@ export function runChild(
       detached: true,
     });
     let ready = false;
-    let stopWatching: (() => void) | undefined;
+    let stopWatching: (() => void) | void;
     child.stdio[3]?.on('data', () => {
-      if (!ready && spec.onReady && child.pid !== undefined)
-        stopWatching = spec.onReady(child.pid);
+      if (!ready && child.pid !== undefined)
+        stopWatching = spec.onReady?.(child.pid);
       ready = true;
     });
     let killTimer: NodeJS.Timeout | undefined;

@@ -92,3 +92,27 @@ export function createCommandRunner(): CommandRunner {
     },
   };
 }
+
+/** Set in the environment of a run's helper commands: the run's id. */
+export const HELPER_VARIABLE = 'FLOW_SANDBOX_HELPER_OF';
+
+/**
+ * A runner whose helper commands (those started with the controller's
+ * environment) carry the run id, so that the cleanup of a killed run can
+ * stop one that is still at work (an `nft -f` that would add a table after
+ * the cleanup looked) before it removes what the run recorded.
+ */
+export function tagHelpers(exec: CommandRunner, runId: string): CommandRunner {
+  return {
+    run(argv, options = {}) {
+      if (options.env) return exec.run(argv, options);
+      return exec.run(argv, {
+        ...options,
+        env: { ...process.env, [HELPER_VARIABLE]: runId } as Record<
+          string,
+          string
+        >,
+      });
+    },
+  };
+}

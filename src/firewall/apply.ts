@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { AddressGate } from './gate.js';
 import { iptablesGate } from './gate-iptables.js';
 import { nftGate } from './gate-nft.js';
-import { iptablesChains } from './iptables.js';
+import { iptablesChains, IPTABLES_RESTORE } from './iptables.js';
 import type { CommandStep, FirewallPlan } from './plan.js';
 
 function checkOutput(
@@ -72,9 +72,28 @@ export async function removeFirewall(
     }
     return;
   }
-  for (const step of plan.teardown) {
-    const result = await exec.run(step.argv, {
-      input: step.input,
+  await removeIptablesRules(exec, {
+    chain: plan.chain,
+    ipv6: plan.ipv6,
+    teardown: plan.teardown[0]?.input ?? '',
+  });
+}
+
+/**
+ * Removes a run's iptables chains and jumps, for IPv4 and (with `ipv6`)
+ * IPv6: the teardown batch, or line by line where part of it is already
+ * gone (a setup or teardown that was cut short), then checks that nothing
+ * of the chain is left. Used by teardown and by the cleanup of killed runs.
+ */
+export async function removeIptablesRules(
+  exec: CommandRunner,
+  rules: { chain: string; ipv6: boolean; teardown: string },
+): Promise<void> {
+  const families = rules.ipv6 ? ([4, 6] as const) : ([4] as const);
+  for (const family of families) {
+    const argv = [...IPTABLES_RESTORE[family]];
+    const result = await exec.run(argv, {
+      input: rules.teardown,
       allowFailure: true,
     });
     if (result.exitCode === 0) continue;
@@ -82,11 +101,11 @@ export async function removeFirewall(
     // rest one line at a time, then check that nothing of ours is left.
     await removeLineByLine(
       exec,
-      step.argv[0]!.replace('-restore', ''),
-      step.input ?? '',
+      argv[0]!.replace('-restore', ''),
+      rules.teardown,
     );
   }
-  await assertIptablesGone(exec, plan);
+  await assertIptablesGone(exec, rules);
 }
 
 async function removeLineByLine(
@@ -106,18 +125,18 @@ async function removeLineByLine(
 
 async function assertIptablesGone(
   exec: CommandRunner,
-  plan: FirewallPlan,
+  rules: { chain: string; ipv6: boolean },
 ): Promise<void> {
-  const tools = plan.ipv6 ? ['iptables', 'ip6tables'] : ['iptables'];
+  const tools = rules.ipv6 ? ['iptables', 'ip6tables'] : ['iptables'];
   for (const tool of tools) {
     for (const table of ['filter', 'nat']) {
       const listing = await exec.run([tool, '-w', '-t', table, '-S'], {
         allowFailure: true,
       });
-      if (listing.stdout.includes(`${plan.chain}-`)) {
+      if (listing.stdout.includes(`${rules.chain}-`)) {
         throw new SandboxError(
           'APPLY_FAILED',
-          `${tool} table ${table} still holds rules of ${plan.chain}; remove them with \`flow-sandbox cleanup\``,
+          `${tool} table ${table} still holds rules of ${rules.chain}; remove them with \`flow-sandbox cleanup\``,
         );
       }
     }

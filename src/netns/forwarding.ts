@@ -1,5 +1,6 @@
-import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeAtomic } from '../state/atomic.js';
 import { leasedSlots } from './lease.js';
 import { withLock } from './lock.js';
 import { OBJECT_PREFIX } from './names.js';
@@ -7,7 +8,8 @@ import { OBJECT_PREFIX } from './names.js';
 /** Where and how forwarding is switched; `procSys` is swapped in tests. */
 export interface ForwardingOptions {
   poolDir: string;
-  ipv6: boolean;
+  /** Whether to switch IPv6 forwarding on too (enabling only). */
+  ipv6?: boolean;
   procSys?: string;
 }
 
@@ -36,12 +38,10 @@ async function readSysctl(root: string, key: string): Promise<string> {
 // With forwarding on, an interface with accept_ra=1 ignores router
 // advertisements, and the runner would lose an IPv6 default route learned
 // from them; 2 keeps accepting them.
-async function keepRouterAdvertisements(
-  root: string,
-  state: ForwardingState,
-): Promise<void> {
+async function routerAdvertisementKeys(root: string): Promise<string[]> {
   const dir = path.join(root, 'net/ipv6/conf');
   const names = await readdir(dir).catch(() => [] as string[]);
+  const keys: string[] = [];
   for (const name of names) {
     // Runs' own veths come and go; their settings need no restoring.
     if (
@@ -50,17 +50,17 @@ async function keepRouterAdvertisements(
     )
       continue;
     const key = `net/ipv6/conf/${name}/accept_ra`;
-    const value = await readSysctl(root, key).catch(() => '');
-    if (value !== '1') continue;
-    state.changed[key] ??= value;
-    await writeFile(path.join(root, key), '2');
+    if ((await readSysctl(root, key).catch(() => '')) === '1') keys.push(key);
   }
+  return keys;
 }
 
 /**
  * Turns on forwarding in the runner's namespace where it is off. The value
  * found first is kept in a state file shared by all runs, so the last run
  * to finish restores it, and no run switches it off under another one.
+ * The file is written before the values change: a run killed in between
+ * leaves a record of what to put back, never a change without one.
  */
 export async function enableForwarding(
   options: ForwardingOptions,
@@ -68,17 +68,24 @@ export async function enableForwarding(
   const root = options.procSys ?? '/proc/sys';
   await withLock(path.join(options.poolDir, 'forwarding.lock'), async () => {
     const state = await readState(options.poolDir);
-    const before = JSON.stringify(state);
+    const writes: Array<[string, string]> = [];
     const keys = options.ipv6 ? [IPV4, IPV6] : [IPV4];
     for (const key of keys) {
       const value = await readSysctl(root, key);
       if (value === '1') continue;
-      if (key === IPV6) await keepRouterAdvertisements(root, state);
+      if (key === IPV6) {
+        for (const ra of await routerAdvertisementKeys(root)) {
+          state.changed[ra] ??= '1';
+          writes.push([ra, '2']);
+        }
+      }
       state.changed[key] ??= value;
-      await writeFile(path.join(root, key), '1');
+      writes.push([key, '1']);
     }
-    if (JSON.stringify(state) !== before) {
-      await writeFile(stateFile(options.poolDir), JSON.stringify(state));
+    if (writes.length === 0) return;
+    await writeAtomic(stateFile(options.poolDir), JSON.stringify(state));
+    for (const [key, value] of writes) {
+      await writeFile(path.join(root, key), value);
     }
   });
 }
@@ -105,6 +112,11 @@ export async function restoreForwarding(
         },
       );
     }
-    await unlink(stateFile(options.poolDir)).catch(() => undefined);
+    // With the temporary file a killed writer may have left.
+    for (const file of [
+      stateFile(options.poolDir),
+      `${stateFile(options.poolDir)}.tmp`,
+    ])
+      await rm(file, { force: true });
   });
 }

@@ -1,5 +1,14 @@
 import { randomInt } from 'node:crypto';
-import { mkdir, readdir, rmdir, unlink, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rm,
+  rmdir,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
 import {
@@ -35,11 +44,19 @@ export async function leasedSlots(poolDir: string): Promise<Set<number>> {
   );
 }
 
+/** Where a run writes its lease before linking it to a slot. */
+function claimFile(poolDir: string, runId: string): string {
+  return path.join(poolDir, `.claim-${encodeURIComponent(runId)}`);
+}
+
 /**
- * Claims a free slot. Creating the lease file with O_EXCL is the atomic
- * step: two runs that pick the same slot at once cannot both create it.
- * Slots whose addresses the runner already routes are skipped, and the
- * search starts at a random slot so concurrent runs rarely race at all.
+ * Claims a free slot. The lease is written whole under a name of the run's
+ * own, then linked to the slot's name: link(2) fails if that name exists,
+ * so two runs that pick the same slot at once cannot both get it, and a
+ * lease file is never empty or half written, even when its run is killed
+ * mid-claim (releaseRunSlots finds it by the run id inside). Slots whose
+ * addresses the runner already routes are skipped, and the search starts
+ * at a random slot so concurrent runs rarely race at all.
  */
 export async function claimSlot(options: {
   poolDir: string;
@@ -48,52 +65,58 @@ export async function claimSlot(options: {
   routes: readonly ExistingRoute[];
 }): Promise<Lease> {
   const { poolDir, pool, runId, routes } = options;
-  await mkdir(poolDir, { recursive: true, mode: 0o700 });
-  const size = poolSize(pool);
-  const taken = await leasedSlots(poolDir);
-  const start = randomInt(size);
-  for (let step = 0; step < size; step++) {
-    const slot = (start + step) % size;
-    if (taken.has(slot)) continue;
-    const subnet = slotSubnet(slot, pool);
-    if (slotCollides(subnet, routes)) continue;
-    const file = leaseFile(poolDir, slot);
-    const body = JSON.stringify({
-      runId,
-      pid: process.pid,
-      claimedAt: new Date().toISOString(),
-    });
-    try {
-      await writeLease(poolDir, file, `${body}\n`);
-      return { subnet, file };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw new SandboxError(
-        'APPLY_FAILED',
-        `cannot write the address lease ${file}: ${String(error)}`,
-        { cause: error },
-      );
+  const claim = claimFile(poolDir, runId);
+  const body = JSON.stringify({
+    runId,
+    pid: process.pid,
+    claimedAt: new Date().toISOString(),
+  });
+  await writeClaim(poolDir, claim, `${body}\n`);
+  try {
+    const size = poolSize(pool);
+    const taken = await leasedSlots(poolDir);
+    const start = randomInt(size);
+    for (let step = 0; step < size; step++) {
+      const slot = (start + step) % size;
+      if (taken.has(slot)) continue;
+      const subnet = slotSubnet(slot, pool);
+      if (slotCollides(subnet, routes)) continue;
+      const file = leaseFile(poolDir, slot);
+      try {
+        await link(claim, file);
+        return { subnet, file };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw new SandboxError(
+          'APPLY_FAILED',
+          `cannot write the address lease ${file}: ${String(error)}`,
+          { cause: error },
+        );
+      }
     }
+    throw new SandboxError(
+      'APPLY_FAILED',
+      `no free subnet in the kernel engine's address pool (${pool.v4}, ${size} slots, ${taken.size} leased); run \`flow-sandbox cleanup\` to remove leases of runs that were killed`,
+    );
+  } finally {
+    await rm(claim, { force: true });
   }
-  throw new SandboxError(
-    'APPLY_FAILED',
-    `no free subnet in the kernel engine's address pool (${pool.v4}, ${size} slots, ${taken.size} leased); run \`flow-sandbox cleanup\` to remove leases of runs that were killed`,
-  );
 }
 
 // The last run to finish removes the empty pool directory; one that just
 // did so between this run's mkdir and its write costs a second mkdir.
-async function writeLease(
+async function writeClaim(
   poolDir: string,
   file: string,
   body: string,
 ): Promise<void> {
+  await mkdir(poolDir, { recursive: true, mode: 0o700 });
   try {
-    await writeFile(file, body, { flag: 'wx', mode: 0o600 });
+    await writeFile(file, body, { mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await mkdir(poolDir, { recursive: true, mode: 0o700 });
-    await writeFile(file, body, { flag: 'wx', mode: 0o600 });
+    await writeFile(file, body, { mode: 0o600 });
   }
 }
 
@@ -107,4 +130,28 @@ export async function releaseSlot(lease: Pick<Lease, 'file'>): Promise<void> {
   await unlink(lease.file).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
+}
+
+/**
+ * Gives back every slot a run holds, found by the run id in the lease
+ * files (and its unlinked claim, if it was killed mid-claim): a run
+ * records this before it claims, so one killed before it learned its slot
+ * still has its lease removed.
+ */
+export async function releaseRunSlots(
+  poolDir: string,
+  runId: string,
+): Promise<void> {
+  await rm(claimFile(poolDir, runId), { force: true });
+  for (const slot of await leasedSlots(poolDir)) {
+    const file = leaseFile(poolDir, slot);
+    const text = await readFile(file, 'utf8').catch(() => '');
+    let owner: unknown;
+    try {
+      owner = (JSON.parse(text) as { runId?: unknown }).runId;
+    } catch {
+      // Not a lease of this version: not this run's.
+    }
+    if (owner === runId) await releaseSlot({ file });
+  }
 }

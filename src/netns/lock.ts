@@ -1,56 +1,58 @@
-import { mkdir, rmdir, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxError } from '../errors.js';
 
 const RETRY_MS = 5;
 const WAIT_MS = 5_000;
-// A holder keeps the lock for a few file reads and writes; one older than
-// this died while holding it.
-const STALE_MS = 30_000;
+
+/** The abstract socket name of a lock: in no file system, so never left behind. */
+function lockName(lockPath: string): string {
+  const hash = createHash('sha256').update(lockPath).digest('hex');
+  return `\0flow-sandbox-lock-${hash.slice(0, 32)}`;
+}
+
+// Resolves with the bound server, or undefined while another process holds it.
+function bind(name: string): Promise<net.Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') resolve(undefined);
+      else reject(error);
+    });
+    server.listen({ path: name, exclusive: true }, () => resolve(server));
+  });
+}
 
 /**
- * Runs `fn` while holding a lock shared by every run on this host: a
- * directory, because mkdir is atomic on every file system and needs no
- * native flock binding.
+ * Runs `fn` while holding a lock shared by every run on this host. The lock
+ * is an abstract Unix socket named after `lockPath`: binding it is atomic,
+ * and the kernel releases it when its holder dies, even by SIGKILL, so a
+ * controller killed while holding it blocks no later run and leaves
+ * nothing to clean up. Abstract names belong to a network namespace: runs
+ * that share a pool share the runner's namespace, whose forwarding
+ * settings are what the lock guards.
  */
 export async function withLock<T>(
-  lockDir: string,
+  lockPath: string,
   fn: () => Promise<T>,
 ): Promise<T> {
+  const name = lockName(lockPath);
   const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    try {
-      await mkdir(lockDir, { mode: 0o700 });
-      break;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // The directory holding the lock was removed by the last run out.
-      if (code === 'ENOENT') {
-        await mkdir(path.dirname(lockDir), { recursive: true, mode: 0o700 });
-        continue;
-      }
-      if (code !== 'EEXIST') throw error;
-    }
-    const age = await stat(lockDir).then(
-      (s) => Date.now() - s.mtimeMs,
-      () => 0,
-    );
-    if (age > STALE_MS) {
-      await rmdir(lockDir).catch(() => undefined);
-      continue;
-    }
+  let bound: net.Server | undefined;
+  while (!(bound = await bind(name))) {
     if (Date.now() > deadline) {
       throw new SandboxError(
         'APPLY_FAILED',
-        `timed out waiting for the lock ${lockDir}; if no flow-sandbox run is active, remove it`,
+        `timed out after ${WAIT_MS} ms waiting for another run's lock on ${lockPath}`,
       );
     }
     await sleep(RETRY_MS);
   }
+  const server = bound;
   try {
     return await fn();
   } finally {
-    await rmdir(lockDir).catch(() => undefined);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

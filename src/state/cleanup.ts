@@ -1,25 +1,13 @@
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import type { KernelState, RecordedObject } from '../engines/kernel/state.js';
+import type { KernelState } from '../engines/kernel/state.js';
 import { STATE_FILE } from '../engines/kernel/state.js';
 import { describeError } from '../errors.js';
-import { releaseSlot } from '../netns/lease.js';
-import { restoreForwarding } from '../netns/forwarding.js';
+import { RUN_DIR, TRANSIT_DIR, transitName } from './dir.js';
 import { ownerAlive } from './liveness.js';
-import { which } from '../exec/which.js';
-import { SYSTEM_PATH } from '../engines/kernel/probe.js';
-
-/** Written by every run into its state directory: who owns it. */
-export interface OwnerRecord {
-  runId: string;
-  pid: number;
-  startedAt: string;
-  /** Files outside the state directory the run made (SRT's sockets). */
-  files?: string[];
-}
-
-export const OWNER_FILE = 'owner.json';
+import { OWNER_FILE, type OwnerRecord } from './owner.js';
+import { killHelpers, removeObject } from './remove.js';
 
 /** What one cleanup pass did. */
 export interface CleanupResult {
@@ -36,111 +24,16 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
-/**
- * A system tool by absolute path: never the job's PATH, where a project's
- * node_modules/.bin may hold an npm package called `nft`.
- */
-function sys(name: string): string {
-  const found = which(name, SYSTEM_PATH);
-  if (!found) throw new Error(`${name} not found in ${SYSTEM_PATH}`);
-  return found;
-}
-
-/** Removes one recorded object; "already gone" is success. */
-async function removeObject(
-  ctx: Context,
-  object: RecordedObject,
-): Promise<void> {
-  const quiet = { allowFailure: true };
-  switch (object.kind) {
-    case 'netns': {
-      // Processes left in the namespace (a killed run's command) go first.
-      const pids = await ctx.exec.run(
-        [sys('ip'), 'netns', 'pids', object.name],
-        quiet,
-      );
-      for (const pid of pids.stdout.split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      await ctx.exec.run([sys('ip'), 'netns', 'delete', object.name], quiet);
-      return;
-    }
-    case 'link':
-      await ctx.exec.run([sys('ip'), 'link', 'delete', object.name], quiet);
-      return;
-    case 'nft-table': {
-      const result = await ctx.exec.run(
-        [sys('nft'), 'delete', 'table', object.family, object.name],
-        quiet,
-      );
-      if (result.exitCode !== 0 && !/No such file/.test(result.stderr)) {
-        throw new Error(
-          `nft delete table ${object.name}: ${result.stderr.trim()}`,
-        );
-      }
-      return;
-    }
-    case 'iptables':
-      // The same teardown batch for each family the run filtered: IPv4
-      // always, IPv6 too where it had ip6tables.
-      for (const tool of object.ipv6
-        ? ['iptables-restore', 'ip6tables-restore']
-        : ['iptables-restore']) {
-        await ctx.exec.run([sys(tool), '--noflush', '--wait'], {
-          ...quiet,
-          input: object.teardown,
-        });
-      }
-      return;
-    case 'lease':
-      await releaseSlot({ file: object.file });
-      return;
-    case 'forwarding':
-      await restoreForwarding({ poolDir: object.poolDir, ipv6: true });
-      return;
-    case 'files':
-      await Promise.all(
-        object.paths.map((p) => rm(p, { recursive: true, force: true })),
-      );
-      return;
-    default: {
-      const unknown: never = object;
-      throw new Error(`unknown recorded object ${JSON.stringify(unknown)}`);
-    }
-  }
-}
-
-/** Kills helper processes (SRT's socat bridges) that serve a dead run's sockets. */
-async function killHelpers(files: string[]): Promise<void> {
-  if (files.length === 0) return;
-  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(
-      () => '',
-    );
-    if (files.some((f) => cmdline.includes(f))) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-}
-
-/** Cleans one dead run's directory; returns the failures. */
+/** Removes a dead run's recorded objects and files; returns the failures. */
 async function cleanRun(
   ctx: Context,
+  runId: string,
   dir: string,
-  owner: OwnerRecord | undefined,
-  kernel: KernelState | undefined,
 ): Promise<string[]> {
+  const owner = await readJson<OwnerRecord>(path.join(dir, OWNER_FILE));
+  const kernel = await readJson<KernelState>(path.join(dir, STATE_FILE));
   const failures: string[] = [];
-  await killHelpers(owner?.files ?? []);
+  await killHelpers(runId, owner?.files ?? []);
   // Newest first, as teardown does; forwarding last, since it is restored
   // only once no lease is left.
   const objects = [...(kernel?.objects ?? [])].reverse();
@@ -152,22 +45,86 @@ async function cleanRun(
     try {
       await removeObject(ctx, object);
     } catch (error) {
-      failures.push(
-        `${path.basename(dir)}: ${object.kind}: ${describeError(error)}`,
-      );
+      failures.push(`${runId}: ${object.kind}: ${describeError(error)}`);
     }
   }
   await Promise.all(
     (owner?.files ?? []).map((f) => rm(f, { recursive: true, force: true })),
   );
-  if (failures.length === 0) await rm(dir, { recursive: true, force: true });
   return failures;
+}
+
+/** Whether the run that owns a state directory is gone. */
+async function abandoned(dir: string): Promise<boolean | undefined> {
+  const owner = await readJson<OwnerRecord>(path.join(dir, OWNER_FILE));
+  const who =
+    owner ?? (await readJson<KernelState>(path.join(dir, STATE_FILE)));
+  if (who) return !ownerAlive(who.pid, who.startedAt);
+  // Run directories are created with their owner record inside; one
+  // without is not flow-sandbox's doing, unless it is old and empty-handed.
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) return undefined;
+  return info.mtimeMs < Date.now() - 60_000;
+}
+
+/**
+ * Takes a dead run's directory for this process by renaming it: of several
+ * runs sweeping at once, exactly one cleans each dead run. Returns the new
+ * path, or undefined when another process took it first.
+ */
+async function claim(root: string, name: string, runId: string) {
+  const claimed = path.join(root, transitName('clean', runId));
+  try {
+    await rename(path.join(root, name), claimed);
+    return claimed;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cleans one entry of the state root; says what became of it. */
+async function sweepEntry(
+  ctx: Context,
+  root: string,
+  name: string,
+): Promise<{ runId: string; live?: boolean; failures?: string[] } | undefined> {
+  const transit = TRANSIT_DIR.exec(name);
+  const runId = transit ? transit[2]! : name;
+  if (transit) {
+    // Being created or cleaned by a process: left alone while it lives.
+    const info = await stat(path.join(root, name)).catch(() => undefined);
+    if (!info) return undefined;
+    // ctime: a rename (a cleanup's claim) sets it, unlike mtime.
+    const pid = Number(transit[3]);
+    if (ownerAlive(pid, new Date(info.ctimeMs).toISOString()))
+      return { runId, live: true };
+    // A directory half created never held anything but its owner record.
+    if (transit[1] === 'new') {
+      await rm(path.join(root, name), { recursive: true, force: true });
+      return { runId, failures: [] };
+    }
+  } else {
+    const dead = await abandoned(path.join(root, name));
+    if (dead === undefined) return undefined;
+    if (!dead) return { runId, live: true };
+  }
+  const dir = await claim(root, name, runId);
+  if (!dir) return undefined;
+  const failures = await cleanRun(ctx, runId, dir);
+  if (failures.length === 0) {
+    await rm(dir, { recursive: true, force: true });
+  } else {
+    // Back under its own name, for the next cleanup to try again.
+    await rename(dir, path.join(root, runId)).catch(() => undefined);
+  }
+  return { runId, failures };
 }
 
 /**
  * Removes what runs whose controller is gone left behind: their recorded
  * kernel objects, helper processes, files and state. A live run's state is
- * never touched, so this is safe while other jobs run.
+ * never touched, so this is safe while other jobs run, and while other runs
+ * sweep the same root.
  */
 export async function cleanupDeadRuns(
   ctx: Context,
@@ -177,45 +134,13 @@ export async function cleanupDeadRuns(
   const result: CleanupResult = { removedRuns: [], liveRuns: [], failures: [] };
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
-    if (
-      !entry.isDirectory() ||
-      entry.name === except ||
-      !/^[0-9a-f]{8}$/.test(entry.name)
-    )
-      continue;
-    const dir = path.join(root, entry.name);
-    const owner = await readJson<OwnerRecord>(path.join(dir, OWNER_FILE));
-    const kernel = await readJson<KernelState>(path.join(dir, STATE_FILE));
-    const who = owner ?? kernel;
-    // A directory without an owner record may be a run between mkdir and
-    // its first write: only an old one is taken as abandoned.
-    const young = !who && (await stat(dir)).mtimeMs > Date.now() - 60_000;
-    if (young || (who && ownerAlive(who.pid, who.startedAt))) {
-      result.liveRuns.push(entry.name);
-      continue;
-    }
-    const failures = await cleanRun(ctx, dir, owner, kernel);
-    result.failures.push(...failures);
-    if (failures.length === 0) result.removedRuns.push(entry.name);
+    if (!entry.isDirectory() || entry.name === except) continue;
+    if (!RUN_DIR.test(entry.name) && !TRANSIT_DIR.test(entry.name)) continue;
+    const swept = await sweepEntry(ctx, root, entry.name);
+    if (!swept) continue;
+    if (swept.live) result.liveRuns.push(swept.runId);
+    else if (swept.failures?.length) result.failures.push(...swept.failures);
+    else result.removedRuns.push(swept.runId);
   }
   return result;
-}
-
-/** Writes (or rewrites) the run's owner record, with files to remove if it dies. */
-export async function writeOwner(
-  stateDir: string,
-  runId: string,
-  files: string[] = [],
-): Promise<void> {
-  const record: OwnerRecord = {
-    runId,
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    files,
-  };
-  await writeFile(
-    path.join(stateDir, OWNER_FILE),
-    `${JSON.stringify(record)}\n`,
-    { mode: 0o600 },
-  );
 }

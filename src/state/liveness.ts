@@ -8,17 +8,29 @@ function bootTime(): number {
   return Number(line?.split(' ')[1] ?? 0);
 }
 
-/** When a process started, in ms since the epoch, or undefined if it is gone. */
-export function processStart(pid: number): number | undefined {
-  let stat: string;
+/**
+ * The fields of /proc/PID/stat from the state (field 3) on, so field N is
+ * at index N - 3; undefined once the process is gone. They are counted
+ * after the command name, which may itself hold spaces and parentheses.
+ */
+export function statFields(pid: number): string[] | undefined {
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
-  // Field 22 (starttime, clock ticks since boot), counted after the
-  // command name, which may itself hold spaces and parentheses.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * When a process started, in ms since the epoch, or undefined if it is
+ * gone. A zombie is gone: it runs nothing, and what it held (its sandbox,
+ * tied to it by the parent-death signal) went with it.
+ */
+export function processStart(pid: number): number | undefined {
+  const fields = statFields(pid);
+  if (!fields || fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  // Field 22: starttime, clock ticks since boot.
   const ticks = Number(fields[19]);
   // Linux reports in USER_HZ, 100 on every architecture Node runs on.
   return (bootTime() + ticks / 100) * 1000;

@@ -1,5 +1,13 @@
 import test from 'ava';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -68,6 +76,38 @@ test('forwarding that was on stays on', async (t) => {
       '0',
       'IPv6 untouched without IPv6',
     );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('what is about to change is recorded before it changes', async (t) => {
+  const { root, get, poolDir } = await fakeProc();
+  try {
+    // A setting that reads but cannot be written, even by root: the run
+    // fails half way, as one killed there would stop.
+    await rm(path.join(root, 'net/ipv6/conf/all/forwarding'));
+    await symlink(
+      '/proc/version',
+      path.join(root, 'net/ipv6/conf/all/forwarding'),
+    );
+    await t.throwsAsync(
+      enableForwarding({ poolDir, ipv6: true, procSys: root }),
+    );
+    const state = JSON.parse(
+      await readFile(path.join(poolDir, 'forwarding.json'), 'utf8'),
+    ) as { changed: Record<string, string> };
+    t.is(state.changed['net/ipv4/ip_forward'], '0');
+    t.is(state.changed['net/ipv6/conf/eth0/accept_ra'], '1');
+
+    await rm(path.join(root, 'net/ipv6/conf/all/forwarding'));
+    await writeFile(path.join(root, 'net/ipv6/conf/all/forwarding'), '1');
+    await writeFile(path.join(root, 'net/ipv4/ip_forward'), '1');
+    await writeFile(path.join(poolDir, 'forwarding.json.tmp'), '{"chan');
+    await restoreForwarding({ poolDir, procSys: root });
+    t.is(await get('net/ipv4/ip_forward'), '0');
+    t.is(await get('net/ipv6/conf/eth0/accept_ra'), '1');
+    t.deepEqual(await readdir(poolDir), [], 'no record, no half-written one');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

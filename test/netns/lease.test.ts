@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { claimSlot, releaseSlot } from '../../src/netns/lease.js';
@@ -91,5 +91,27 @@ test('the last run removes the empty pool; the next one makes it again', async (
     t.is((await readdir(poolDir)).length, 1);
   } finally {
     await rm(base, { recursive: true, force: true });
+  }
+});
+
+test("a run's leases are found by its run id and released; others stay", async (t) => {
+  const { releaseRunSlots } = await import('../../src/netns/lease.js');
+  const poolDir = await mkdtemp(path.join(os.tmpdir(), 'fsbx-lease-'));
+  try {
+    for (const runId of ['a', 'b']) {
+      await claimSlot({ poolDir, pool: tinyPool, runId, routes: [] });
+    }
+    // Not a lease this version writes (they are linked whole into place).
+    await writeFile(path.join(poolDir, '9.lease'), '');
+    // The claim of a run killed before it linked it to a slot.
+    await writeFile(path.join(poolDir, '.claim-a'), '{"runId":"a"}');
+    await releaseRunSlots(poolDir, 'a');
+    const left = await readdir(poolDir);
+    t.is(left.length, 2);
+    t.true(left.includes('9.lease'));
+    await releaseRunSlots(poolDir, 'b');
+    t.deepEqual(await readdir(poolDir), ['9.lease']);
+  } finally {
+    await rm(poolDir, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,7 @@ import {
   SandboxError,
 } from '../../errors.js';
 import { runChild } from '../../exec/child.js';
-import type { CommandRunner } from '../../exec/runner.js';
+import { tagHelpers, type CommandRunner } from '../../exec/runner.js';
 import { UndoStack } from '../../exec/undo.js';
 import type {
   ApplyControls,
@@ -88,12 +88,24 @@ export async function applyKernel(
   controls: ApplyControls,
   hooks: ApplyHooks,
 ): Promise<RunOutcome> {
-  const exec = withToolPaths(ctx.exec, toolPaths(input.probe));
+  const exec = tagHelpers(
+    withToolPaths(ctx.exec, toolPaths(input.probe)),
+    input.runId,
+  );
   const undo = new UndoStack();
+  const step = hooks.setupStep ?? (() => undefined);
   try {
     let sandbox: Established;
     try {
-      sandbox = await establish({ ctx, exec, input, kernel, controls, undo });
+      sandbox = await establish({
+        ctx,
+        exec,
+        input,
+        kernel,
+        controls,
+        undo,
+        step,
+      });
     } catch (error) {
       if (error instanceof Aborted) return { exitCode: abortStatus(controls) };
       throw unavailable(error);
@@ -113,6 +125,7 @@ export async function applyKernel(
         cwd: input.command.cwd,
         env: input.command.env,
         readyPipe: true,
+        onReady: () => step('kernel-sandbox'),
       },
       controls,
     ).catch((error: unknown) => {

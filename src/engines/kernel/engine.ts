@@ -1,5 +1,6 @@
 import type { Context } from '../../context.js';
 import { SandboxError } from '../../errors.js';
+import { KERNEL_SETUP_STEPS } from '../steps.js';
 import type { Engine, EnginePlan, PlanInput } from '../types.js';
 import { applyKernel } from './apply.js';
 import { DEFAULT_KERNEL_OPTIONS, type KernelOptions } from './options.js';
@@ -20,6 +21,7 @@ export function createKernelEngine(
   const options: KernelOptions = { ...DEFAULT_KERNEL_OPTIONS, ...overrides };
   return {
     name: 'kernel',
+    setupSteps: KERNEL_SETUP_STEPS,
     probe: (ctx: Context, probeOptions: { deep: boolean }) =>
       probeKernel(ctx, probeOptions),
     plan(input: PlanInput): EnginePlan {

@@ -4,8 +4,13 @@ import type { Resolver } from '../../dns/resolver.js';
 import type { CommandRunner } from '../../exec/runner.js';
 import type { UndoStack } from '../../exec/undo.js';
 import { enableForwarding, restoreForwarding } from '../../netns/forwarding.js';
-import { claimSlot, releaseSlot, removeEmptyPool } from '../../netns/lease.js';
+import {
+  claimSlot,
+  releaseRunSlots,
+  removeEmptyPool,
+} from '../../netns/lease.js';
 import { readRoutes } from '../../netns/routes.js';
+import type { StepReached } from '../steps.js';
 import type { ApplyControls, PlanInput } from '../types.js';
 import { poolDirFor, type KernelOptions } from './options.js';
 import { buildKernelPlan, type KernelPlan } from './plan.js';
@@ -38,8 +43,9 @@ export async function establish(options: {
   kernel: KernelOptions;
   controls: ApplyControls;
   undo: UndoStack;
+  step: StepReached;
 }): Promise<Established> {
-  const { ctx, exec, input, kernel, controls, undo } = options;
+  const { ctx, exec, input, kernel, controls, undo, step } = options;
   const started = performance.now();
   checkAbort(controls);
   const created = await mkdir(input.stateDir, { recursive: true, mode: 0o700 });
@@ -50,8 +56,26 @@ export async function establish(options: {
   }
   const record = RunRecord.in(input.stateDir, input.runId);
   undo.push('remove the state record', () => record.discard());
+  step('kernel-record');
 
   const poolDir = poolDirFor(input.stateDir, kernel);
+  // Recorded before the claim, by run id: a run killed between writing its
+  // lease and learning the slot still has the lease found and removed.
+  // Released last: the addresses stay taken until the links are gone.
+  track(
+    undo,
+    record,
+    [
+      { kind: 'lease', poolDir, runId: input.runId },
+      { kind: 'forwarding', poolDir },
+    ],
+    'release the address lease',
+    async () => {
+      await releaseRunSlots(poolDir, input.runId);
+      await restoreForwarding({ poolDir });
+      await removeEmptyPool(poolDir);
+    },
+  );
   const lease = await claimSlot({
     poolDir,
     pool: kernel.pool,
@@ -60,21 +84,7 @@ export async function establish(options: {
   });
   const plan = buildKernelPlan(input, kernel, lease.subnet.slot, true);
   const ipv6 = plan.netns.ipv6;
-  // Released last: the addresses stay taken until the links are gone.
-  track(
-    undo,
-    record,
-    [
-      { kind: 'lease', file: lease.file, poolDir },
-      { kind: 'forwarding', poolDir },
-    ],
-    'release the address lease',
-    async () => {
-      await releaseSlot(lease);
-      await restoreForwarding({ poolDir, ipv6 });
-      await removeEmptyPool(poolDir);
-    },
-  );
+  step('kernel-lease');
 
   const host = await readHostFiles(kernel);
   const times = await buildSandbox({
@@ -83,7 +93,13 @@ export async function establish(options: {
     resolv: host.resolv,
     undo,
     record,
-    extra: { forwarding: () => enableForwarding({ poolDir, ipv6 }) },
+    step,
+    extra: {
+      forwarding: () =>
+        enableForwarding({ poolDir, ipv6 }).then(() =>
+          step('kernel-forwarding'),
+        ),
+    },
   });
   checkAbort(controls);
 
@@ -96,6 +112,7 @@ export async function establish(options: {
     kernel,
     undo,
   });
+  step('kernel-resolver');
   checkAbort(controls);
   ctx.log.debug('kernel sandbox ready', {
     netns: plan.names.netns,

@@ -16,6 +16,7 @@ import { SOCKETS_CHECK, SOCKETS_TAB, VIEW_FSTAB } from '../../mounts/launch.js';
 import { prepareDevStaging } from '../../mounts/dev.js';
 import { resolveMounts } from '../../mounts/resolve.js';
 import { createNetns, removeNetns } from '../../netns/apply.js';
+import type { StepReached } from '../steps.js';
 import type { KernelOptions } from './options.js';
 import type { KernelPlan } from './plan.js';
 import type { RecordedObject, RunRecord } from './state.js';
@@ -134,9 +135,10 @@ export async function buildSandbox(options: {
   resolv: ResolvConf;
   undo: UndoStack;
   record: RunRecord;
+  step: StepReached;
   extra: Record<string, () => Promise<unknown>>;
 }): Promise<Record<string, number>> {
-  const { exec, plan, resolv, undo, record, extra } = options;
+  const { exec, plan, resolv, undo, record, step, extra } = options;
   const files = [
     plan.dns.sandboxResolvConf,
     plan.mounts.fstabDir,
@@ -166,9 +168,11 @@ export async function buildSandbox(options: {
       }).then(() => undefined),
   );
   return sideBySide({
-    network: () => createNetns(exec, plan.netns),
-    firewall: () => loadFirewall(exec, plan.firewall),
-    view: () => prepareView(plan, resolv),
+    network: () =>
+      createNetns(exec, plan.netns).then(() => step('kernel-netns')),
+    firewall: () =>
+      loadFirewall(exec, plan.firewall).then(() => step('kernel-firewall')),
+    view: () => prepareView(plan, resolv).then(() => step('kernel-view')),
     ...extra,
   });
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 
 /** One kernel or file-system object a run created, as `flow-sandbox cleanup` needs it. */
 export type RecordedObject =
-  | { kind: 'lease'; file: string; poolDir: string }
+  /** Every lease in the pool that names the run: recorded before the claim. */
+  | { kind: 'lease'; poolDir: string; runId: string }
   | { kind: 'netns'; name: string }
   | { kind: 'link'; name: string }
   | { kind: 'nft-table'; family: 'inet'; name: string }

@@ -1,10 +1,10 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { EXIT_SANDBOX_FAILURE, SandboxError } from '../../errors.js';
 import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
-import { writeOwner } from '../../state/cleanup.js';
+import { writeOwner } from '../../state/owner.js';
+import { SRT_SETUP_STEPS } from '../steps.js';
 import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
 import { planSockets, type SocketPlan } from '../../mounts/plan.js';
 import { srtAuditRecorder } from './audit.js';
@@ -71,19 +71,6 @@ function violationLines(manager: {
     .map((v) => v.line);
 }
 
-/** SRT's files outside the state directory: bridge and mux sockets. */
-async function srtFiles(manager: {
-  getLinuxHttpSocketPath(): string | undefined;
-  getLinuxSocksSocketPath(): string | undefined;
-}): Promise<string[]> {
-  const dir = os.tmpdir();
-  const bridges = [
-    manager.getLinuxHttpSocketPath(),
-    manager.getLinuxSocksSocketPath(),
-  ];
-  return [dir, ...bridges.filter((p): p is string => Boolean(p))];
-}
-
 /** The run's temp directory for SRT: beside the state root, not inside it
  * (the state root is hidden from the sandbox; SRT's bridge sockets must not be). */
 function srtTempDir(input: PlanInput): string {
@@ -94,6 +81,7 @@ function srtTempDir(input: PlanInput): string {
 export const srtEngine: Engine = {
   name: 'srt',
   supportsAudit: true,
+  setupSteps: SRT_SETUP_STEPS,
 
   probe: (ctx, options) => probeSrt(ctx, options),
 
@@ -126,12 +114,17 @@ export const srtEngine: Engine = {
   },
 
   async apply(ctx, input, plan, controls, hooks = {}) {
+    const step = hooks.setupStep ?? (() => undefined);
     const undo = new UndoStack();
     const { SandboxManager, SandboxRuntimeConfigSchema } = await loadSrt();
     try {
       // SRT puts its sockets and mount sources in the temp directory: one of
       // the run's own, so a killed run's files are found and removed whole.
+      // It is recorded first: `flow-sandbox cleanup` (or the next run) then
+      // removes it, and kills the socat bridges serving sockets in it, from
+      // a controller killed at any point after this.
       const tmp = srtTempDir(input);
+      await writeOwner(input.stateDir, input.runId, [tmp]);
       await mkdir(tmp, { recursive: true, mode: 0o700 });
       const previousTmp = process.env.TMPDIR;
       process.env.TMPDIR = tmp;
@@ -140,6 +133,7 @@ export const srtEngine: Engine = {
         else process.env.TMPDIR = previousTmp;
         await rm(tmp, { recursive: true, force: true });
       });
+      step('srt-temp-dir');
       const { settings, mustHide } = await completeSettings(
         plan.details.settings as SrtSettings,
         input.command.cwd,
@@ -155,6 +149,7 @@ export const srtEngine: Engine = {
       const file = settingsPath(input);
       await writeFile(file, JSON.stringify(settings, null, 2), { mode: 0o600 });
       undo.push('srt settings file', () => rm(file, { force: true }));
+      step('srt-settings');
 
       undo.push('srt reset', () => SandboxManager.reset());
       const audit = settings.network.strictAllowlist
@@ -171,13 +166,7 @@ export const srtEngine: Engine = {
         );
       }
       ctx.log.debug('srt proxies started');
-      // If this controller is killed, `flow-sandbox cleanup` (or the next
-      // run) removes SRT's bridge sockets and the socat processes behind them.
-      await writeOwner(
-        input.stateDir,
-        input.runId,
-        await srtFiles(SandboxManager),
-      );
+      step('srt-proxies');
 
       // The preamble proves, from inside, that SRT built the sandbox before
       // the job's command starts; without it nothing of the job has run, so
@@ -215,6 +204,11 @@ export const srtEngine: Engine = {
         audit.start();
       }
 
+      // TODO(#5): concurrent SRT runs in one working directory remove each
+      // other's bubblewrap placeholders for absent protected paths (SRT
+      // counts its sandboxes per process): the other run's bubblewrap fails
+      // to start (closed), or a running sandbox loses that path's write
+      // protection. CI jobs each have a checkout of their own.
       const command = input.command.argv.map(shellQuote).join(' ');
       const wrapped = await SandboxManager.wrapWithSandbox(
         `${PROXY_WAIT} ${hiddenSocketsCheck(mustHide)} ${READY_PREAMBLE} exec ${command}`,
@@ -228,14 +222,16 @@ export const srtEngine: Engine = {
           cwd: input.command.cwd,
           env: input.command.env,
           readyPipe: true,
-          onReady: (bwrap) =>
-            watchHeld(bwrap, (status) => {
+          onReady: (bwrap) => {
+            step('srt-sandbox');
+            return watchHeld(bwrap, (status) => {
               ctx.log.warn(
                 "the command ended with the sandbox's init stopped (ptrace): the sandbox and what it left running are killed",
               );
               heldStatus = status;
               process.kill(bwrap, 'SIGKILL');
-            }),
+            });
+          },
         },
         controls,
       );

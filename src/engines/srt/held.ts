@@ -1,18 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { statFields } from '../../state/liveness.js';
 
 /** How often a running SRT sandbox is checked for a held init. */
 export const HELD_CHECK_MS = 500;
-
-/** The fields of /proc/PID/stat after the name, from the state (field 3) on. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The name may hold spaces and parentheses: the fields follow the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
 
 /** A process's state letter (R, S, T, t, Z, ...), or undefined once it is gone. */
 function stateOf(pid: number): string | undefined {
