@@ -191,6 +191,7 @@ export async function setUpEscapeWorld(net: Testnet): Promise<EscapeWorld> {
         FSBXT_RUNNER_NETNS: `/run/netns/${net.runnerNs}`,
         FSBXT_STATE_ROOT: stateDirOf(net),
         FSBXT_OUTSIDE_FILE: outsideFile,
+        FSBXT_WORK: net.paths.work,
         SSH_AUTH_SOCK: agent.socket,
       },
     };

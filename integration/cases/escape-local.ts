@@ -197,6 +197,15 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
     ].join('\n'),
   },
   {
+    id: 'esc-write-protected-absent',
+    description:
+      'a protected file that did not exist yet (.mcp.json, agent settings) created in the work directory',
+    expected: 'refused',
+    why: 'files that configure tools on their next use stay as they were, existing or not: an .mcp.json left in a checkout would start programs for the next agent',
+    script: `{ echo '{}' > .mcp.json; } 2>/dev/null\nverdict true`,
+    after: { kind: 'file', path: '${FSBXT_WORK}/.mcp.json' },
+  },
+  {
     id: 'esc-write-dev-shm',
     description: 'a file written to /dev/shm outlives the sandbox on the host',
     expected: 'refused',

@@ -64,5 +64,6 @@ export const ESCAPE_ENV_NAMES = [
   'FSBXT_RUNNER_NETNS',
   'FSBXT_STATE_ROOT',
   'FSBXT_OUTSIDE_FILE',
+  'FSBXT_WORK',
   'SSH_AUTH_SOCK',
 ] as const;

@@ -166,6 +166,12 @@ export interface ResolvedMounts {
   view: ResolvedStep[];
   sockets: ResolvedStep[];
   mustHide: string[];
+  /**
+   * Paths to keep read-only that do not exist yet, inside a writable
+   * path: nothing can be mounted on them, so the command could create
+   * them. The run removes what it finds there afterwards.
+   */
+  absent: string[];
 }
 
 /**
@@ -175,6 +181,14 @@ export interface ResolvedMounts {
  */
 export async function resolveMounts(plan: MountPlan): Promise<ResolvedMounts> {
   const resolved = await Promise.all(plan.steps.map(resolveStep));
+  const writable = plan.steps.flatMap((s) =>
+    s.kind === 'writable' ? [s.path] : [],
+  );
+  const absent = plan.steps.flatMap((s, i) =>
+    s.kind === 'read-only' && !resolved[i] && isUnder(s.path, writable)
+      ? [s.path]
+      : [],
+  );
   // A path inside a directory hidden before it is gone from the view (and
   // no longer a place to mount on): its own step is dropped.
   const hiddenDirs: string[] = [];
@@ -193,5 +207,6 @@ export async function resolveMounts(plan: MountPlan): Promise<ResolvedMounts> {
     view,
     sockets: [...sockets.required, ...sockets.bestEffort],
     mustHide: required,
+    absent,
   };
 }

@@ -40,6 +40,15 @@ export function transitName(
 }
 
 /**
+ * Where SRT runs keep their temp directories (sockets, mount sources):
+ * beside the state root, not in it, since the state root is hidden from
+ * every sandbox and a run's own bridge sockets must stay reachable.
+ */
+export function srtTempRoot(stateRoot: string): string {
+  return `${stateRoot}-srt`;
+}
+
+/**
  * Creates the run's private state directory (0700) with its owner record
  * already inside: it is built under a transit name and renamed into place,
  * so a run directory never exists without saying whose it is.

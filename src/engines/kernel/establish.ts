@@ -94,6 +94,10 @@ export async function establish(options: {
     undo,
     record,
     step,
+    created: (paths) =>
+      ctx.log.warn(
+        `the command created protected paths that did not exist when the run started; removed: ${paths.join(', ')}`,
+      ),
     extra: {
       forwarding: () =>
         enableForwarding({ poolDir, ipv6 }).then(() =>

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { srtTempRoot } from '../../state/dir.js';
 import { planFirewall, type FirewallPlan } from '../../firewall/plan.js';
 import { staticEntries, type FirewallBackend } from '../../firewall/spec.js';
 import { INIT_SCRIPT, launchArgv } from '../../mounts/launch.js';
@@ -44,10 +45,15 @@ export function chooseBackend(
   return !facts.nft && facts['iptables-restore'] ? 'iptables' : 'nft';
 }
 
-// The state root holds every run's state and, by default, the pool.
+// The state root holds every run's state and, by default, the pool;
+// beside it, SRT runs keep their bridge sockets (another run's policy).
 function stateDirsToHide(stateDir: string, poolDir: string): string[] {
   const root = path.dirname(stateDir);
-  return poolDir.startsWith(`${root}/`) ? [root] : [root, poolDir];
+  return [
+    root,
+    srtTempRoot(root),
+    ...(poolDir.startsWith(`${root}/`) ? [] : [poolDir]),
+  ];
 }
 
 /** Builds the whole kernel plan for one address slot (pure). */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../../exec/runner.js';
 import type { UndoStack } from '../../exec/undo.js';
@@ -55,10 +55,10 @@ export async function readHostFiles(
 async function prepareView(
   plan: KernelPlan,
   resolv: ResolvConf,
-): Promise<void> {
+): Promise<string[]> {
   const { mounts, dns } = plan;
   await mkdir(mounts.fstabDir, { recursive: true, mode: 0o700 });
-  const { view, sockets, mustHide } = await resolveMounts(mounts);
+  const { view, sockets, mustHide, absent } = await resolveMounts(mounts);
   for (const step of view) {
     if (step.kind === 'dev') await prepareDevStaging(step.staging, step.nodes);
   }
@@ -88,6 +88,43 @@ async function prepareView(
         .join(''),
     ),
   ]);
+  return absent;
+}
+
+/**
+ * Protected paths that did not exist when the run started cannot be
+ * mounted read-only: what the command creates there is removed once it
+ * has ended (links themselves, never what they point to). Recorded
+ * first, so a killed run's are removed by the cleanup too.
+ */
+function removeCreatedLater(
+  undo: UndoStack,
+  record: RunRecord,
+  absent: string[],
+  created: (paths: string[]) => void,
+): void {
+  if (absent.length === 0) return;
+  track(
+    undo,
+    record,
+    [{ kind: 'files', paths: absent }],
+    'remove protected paths the command created',
+    async () => {
+      const found = await Promise.all(
+        absent.map((p) =>
+          lstat(p).then(
+            () => p,
+            () => undefined,
+          ),
+        ),
+      );
+      const paths = found.filter((p): p is string => p !== undefined);
+      await Promise.all(
+        paths.map((p) => rm(p, { recursive: true, force: true })),
+      );
+      if (paths.length > 0) created(paths);
+    },
+  );
 }
 
 function firewallObject(plan: KernelPlan): RecordedObject {
@@ -137,6 +174,8 @@ export async function buildSandbox(options: {
   record: RunRecord;
   step: StepReached;
   extra: Record<string, () => Promise<unknown>>;
+  /** Told which protected paths the command created (and that they were removed). */
+  created: (paths: string[]) => void;
 }): Promise<Record<string, number>> {
   const { exec, plan, resolv, undo, record, step, extra } = options;
   const files = [
@@ -172,7 +211,11 @@ export async function buildSandbox(options: {
       createNetns(exec, plan.netns).then(() => step('kernel-netns')),
     firewall: () =>
       loadFirewall(exec, plan.firewall).then(() => step('kernel-firewall')),
-    view: () => prepareView(plan, resolv).then(() => step('kernel-view')),
+    view: () =>
+      prepareView(plan, resolv).then((absent) => {
+        removeCreatedLater(undo, record, absent, options.created);
+        step('kernel-view');
+      }),
     ...extra,
   });
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { EXIT_SANDBOX_FAILURE, SandboxError } from '../../errors.js';
 import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
 import { UndoStack } from '../../exec/undo.js';
+import { srtTempRoot } from '../../state/dir.js';
 import { writeOwner } from '../../state/owner.js';
 import { SRT_SETUP_STEPS } from '../steps.js';
 import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
@@ -43,12 +44,20 @@ function settingsPath(input: PlanInput): string {
 export function hiddenStatePaths(input: PlanInput): string[] {
   const root = path.dirname(input.stateDir);
   if (root === path.parse(root).root) return [input.stateDir];
-  const inside = (p: string) => p === root || p.startsWith(`${root}/`);
   const writable = [
     input.command.cwd,
     ...input.policy.filesystem.allowWrite.map((r) => r.path),
   ];
-  return writable.some(inside) ? [input.stateDir] : [root];
+  const holdsWritable = (dir: string) =>
+    writable.some((p) => p === dir || p.startsWith(`${dir}/`));
+  // Every SRT run's bridge sockets live below the SRT root: another run's
+  // lead to that run's proxies, and so to its policy. This run's own
+  // directory is shown again (allowRead): its socat bridges need it.
+  const srtRoot = srtTempRoot(root);
+  return [
+    holdsWritable(root) ? input.stateDir : root,
+    ...(holdsWritable(srtRoot) ? [] : [srtRoot]),
+  ];
 }
 
 /**
@@ -74,7 +83,7 @@ function violationLines(manager: {
 /** The run's temp directory for SRT: beside the state root, not inside it
  * (the state root is hidden from the sandbox; SRT's bridge sockets must not be). */
 function srtTempDir(input: PlanInput): string {
-  return path.join(`${path.dirname(input.stateDir)}-srt`, input.runId);
+  return path.join(srtTempRoot(path.dirname(input.stateDir)), input.runId);
 }
 
 /** Anthropic's Sandbox Runtime, used as a library in this process. */
@@ -90,7 +99,7 @@ export const srtEngine: Engine = {
       input.policy,
       hiddenStatePaths(input),
       input.probe.facts ?? {},
-      { audit: input.audit },
+      { audit: input.audit, ownTemp: srtTempDir(input) },
     );
     const sockets = planSockets(
       input.policy,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -190,7 +191,6 @@ async function probeLibrary(
         ? { seccomp: { applyPath: facts.applySeccomp } }
         : {}),
     });
-    const { execFileSync } = await import('node:child_process');
     execFileSync(
       '/bin/sh',
       ['-c', await SandboxManager.wrapWithSandbox('true')],

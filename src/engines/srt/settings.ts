@@ -16,6 +16,8 @@ export interface SrtSettings {
   };
   filesystem: {
     denyRead: string[];
+    /** Shown again inside a denied path: this run's own SRT directory. */
+    allowRead?: string[];
     allowWrite: string[];
     denyWrite: string[];
     allowGitConfig: boolean;
@@ -73,7 +75,7 @@ export function srtSettings(
   policy: Policy,
   hidden: string[],
   binaries: Record<string, string> = {},
-  options: { audit?: boolean } = {},
+  options: { audit?: boolean; ownTemp?: string } = {},
 ): { settings: SrtSettings; warnings: string[] } {
   const warnings: string[] = [];
   if (options.audit) {
@@ -155,6 +157,7 @@ export function srtSettings(
       },
       filesystem: {
         denyRead: [...filesystem.denyRead.map((p) => p.path), ...hidden],
+        ...(options.ownTemp ? { allowRead: [options.ownTemp] } : {}),
         allowWrite: filesystem.allowWrite.map((p) => p.path),
         denyWrite: [...filesystem.denyWrite.map((p) => p.path), ...hidden],
         // SRT's allowGitConfig makes .git/config writable; the policy asks
