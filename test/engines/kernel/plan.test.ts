@@ -153,7 +153,11 @@ test('the pool directory stays visible only when it lies outside the state root'
   const hidden = plan.mounts.steps
     .filter((s) => s.kind === 'hide' && s.why.includes('state'))
     .map((s) => (s as { path: string }).path);
-  t.deepEqual(hidden, ['/run/flow-sandbox', '/var/lib/fsbx-pool']);
+  t.deepEqual(hidden, [
+    '/run/flow-sandbox',
+    '/run/flow-sandbox-srt',
+    '/var/lib/fsbx-pool',
+  ]);
 });
 
 test('a runner without IPv6 gives the sandbox none, whatever the backend', (t) => {

@@ -24,18 +24,23 @@ function input(stateDir: string, cwd = '/builds/p'): PlanInput {
 
 // A concurrent run's settings sat next to this run's, readable from inside
 // (escape suite, case esc-state-other-run).
-test('the whole state root is hidden, not only this run’s directory', (t) => {
+test('the whole state root is hidden, not only this run’s directory, and every SRT run’s sockets', (t) => {
   t.deepEqual(hiddenStatePaths(input('/run/flow-sandbox/abcd1234')), [
     '/run/flow-sandbox',
+    '/run/flow-sandbox-srt',
   ]);
 });
 
 test('a state root that holds a writable path hides only the run directory', (t) => {
   t.deepEqual(hiddenStatePaths(input('/builds/abcd1234')), [
     '/builds/abcd1234',
+    '/builds-srt',
   ]);
   t.deepEqual(hiddenStatePaths(input('/abcd1234', '/work')), ['/abcd1234']);
-  t.deepEqual(hiddenStatePaths(input('/tmp/fs/abcd1234')), ['/tmp/fs']);
+  t.deepEqual(hiddenStatePaths(input('/tmp/fs/abcd1234')), [
+    '/tmp/fs',
+    '/tmp/fs-srt',
+  ]);
 });
 
 // Without exec, `sh -c` stood between the controller and bubblewrap, so a
