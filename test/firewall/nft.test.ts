@@ -168,3 +168,50 @@ test('a grant becomes set elements keyed by address, or address and port', (t) =
     'delete element inet fsbxt dyn4 { 1.2.3.4 }\nadd element inet fsbxt dyn4 { 1.2.3.4 timeout 300s }\nadd element inet fsbxt dyn4 { 1.2.3.5 }\n',
   );
 });
+
+/** A spec with `n` single allowed addresses. */
+function manyAddresses(n: number) {
+  return sampleSpec({
+    allow: Array.from({ length: n }, (_, i) => ({
+      family: 4 as const,
+      cidr: `198.19.${i >> 8}.${i & 255}`,
+    })),
+  });
+}
+
+test('a large table loads without echo and is checked by one small set', (t) => {
+  const plan = planFirewall(manyAddresses(300), 'nft');
+  t.deepEqual(
+    plan.setup.map((s) => s.argv),
+    [['nft', '-f', '-']],
+  );
+  t.deepEqual(plan.verify, [
+    {
+      argv: ['nft', 'list', 'set', 'inet', 'fsbxa1b2c3d4', 'rej4'],
+      expect: 'set rej4 {',
+    },
+  ]);
+  // The set checked is one the same transaction creates.
+  t.regex(plan.setup[0]!.input!, /^\tset rej4 \{$/m);
+});
+
+test('a large table that is not in place fails the load (fail closed)', async (t) => {
+  const { loadFirewall } = await import('../../src/firewall/apply.js');
+  const plan = planFirewall(manyAddresses(300), 'nft');
+  const listing = 'table inet fsbxa1b2c3d4 {\n\tset rej4 {\n\t}\n}\n';
+  const runner = (stdout: string, exitCode = 0) => ({
+    run: async (argv: readonly string[]) => ({
+      exitCode: argv.includes('list') ? exitCode : 0,
+      stdout: argv.includes('list') ? stdout : '',
+      stderr: exitCode ? 'Error: No such file or directory' : '',
+    }),
+  });
+  await t.notThrowsAsync(loadFirewall(runner(listing), plan));
+  await t.throwsAsync(loadFirewall(runner(''), plan), {
+    message:
+      /nft list set inet fsbxa1b2c3d4 rej4 \(status 0\) did not show "set rej4 \{"/,
+  });
+  await t.throwsAsync(loadFirewall(runner(listing, 1), plan), {
+    message: /are not in place/,
+  });
+});
