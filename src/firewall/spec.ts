@@ -111,18 +111,22 @@ export function staticEntries(policy: Pick<NetworkPolicy, 'allow' | 'deny'>): {
   deny: StaticEntry[];
 } {
   const pick = (rules: NetworkRule[]) => {
-    const entries = rules.map(entryFor).filter((e): e is StaticEntry => !!e);
+    const blocks: StaticEntry[] = [];
+    const singles: StaticEntry[] = [];
     const seen = new Set<string>();
-    const singles = entries.filter((e) => {
-      const key = `${e.cidr} ${e.port ?? ''}`;
-      if (e.cidr.includes('/') || seen.has(key)) return false;
+    for (const rule of rules) {
+      const entry = entryFor(rule);
+      if (!entry) continue;
+      if (entry.cidr.includes('/')) {
+        blocks.push(entry);
+        continue;
+      }
+      const key = `${entry.cidr} ${entry.port ?? ''}`;
+      if (seen.has(key)) continue;
       seen.add(key);
-      return true;
-    });
-    return [
-      ...withoutCovered(entries.filter((e) => e.cidr.includes('/'))),
-      ...singles,
-    ];
+      singles.push(entry);
+    }
+    return [...withoutCovered(blocks), ...singles];
   };
   return { allow: pick(policy.allow), deny: pick(policy.deny) };
 }

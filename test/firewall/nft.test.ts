@@ -215,3 +215,43 @@ test('a large table that is not in place fails the load (fail closed)', async (t
     message: /are not in place/,
   });
 });
+
+test('each static entry goes to the set of its family, port and kind', (t) => {
+  const text = renderNftRuleset(
+    sampleSpec({
+      allow: [
+        { family: 4, cidr: '198.18.0.0/24' },
+        { family: 4, cidr: '10.0.0.0/8', port: 80 },
+        { family: 4, cidr: '198.18.1.7' },
+        { family: 4, cidr: '198.18.1.8', port: 443 },
+        { family: 6, cidr: '2001:db8::/64' },
+        { family: 6, cidr: '2001:db8:1::/48', port: 22 },
+        { family: 6, cidr: '2001:db8::5' },
+        { family: 6, cidr: '2001:db8::6', port: 8080 },
+      ],
+      deny: [
+        { family: 4, cidr: '198.18.0.66' },
+        { family: 4, cidr: '1.2.3.4', port: 9 },
+        { family: 6, cidr: '2001:db8::/48' },
+        { family: 6, cidr: '2001:db8::7', port: 25 },
+      ],
+    }),
+  );
+  const elements = (set: string) =>
+    new RegExp(`set ${set} \\{[^}]*elements = \\{\\n([^}]*)\\}`)
+      .exec(text)?.[1]
+      ?.split(',')
+      .map((e) => e.trim());
+  t.deepEqual(elements('allow4'), ['198.18.0.0/24']);
+  t.deepEqual(elements('allow4p'), ['10.0.0.0/8 . 80']);
+  t.deepEqual(elements('host4'), ['198.18.1.7']);
+  t.deepEqual(elements('host4p'), ['198.18.1.8 . 443']);
+  t.deepEqual(elements('allow6'), ['2001:db8::/64']);
+  t.deepEqual(elements('allow6p'), ['2001:db8:1::/48 . 22']);
+  t.deepEqual(elements('host6'), ['2001:db8::5']);
+  t.deepEqual(elements('host6p'), ['2001:db8::6 . 8080']);
+  t.deepEqual(elements('deny4'), ['198.18.0.66']);
+  t.deepEqual(elements('deny4p'), ['1.2.3.4 . 9']);
+  t.deepEqual(elements('deny6'), ['2001:db8::/48']);
+  t.deepEqual(elements('deny6p'), ['2001:db8::7 . 25']);
+});
