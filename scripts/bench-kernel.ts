@@ -4,12 +4,16 @@
 // namespaces this script creates. Needs root; prints, never fails a build.
 //
 //   node dist/scripts/bench-kernel.js            (BENCH_ROUNDS=15 by default)
+//   BENCH_KERNEL_ONLY=entries node dist/scripts/bench-kernel.js
+//     runs only the named sections (startup, entries, stages, throughput,
+//     lookups)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOSTS, Testbed } from '../integration/kernel/testbed.js';
 import { compare, median, ratioLine, type Subject } from './bench/measure.js';
+import { policyStages, STAGES } from './bench/policy-stages.js';
 
 const root = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -21,6 +25,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
 interface Inner {
   dir: string;
   rounds: number;
+  /** Comma-separated section keys to run (BENCH_KERNEL_ONLY); all when unset. */
+  only?: string;
 }
 
 function cli(extra: string[], argv: string[]): string[] {
@@ -115,6 +121,25 @@ function allowEntries(inner: Inner): string[] {
   ];
 }
 
+/** The policy share of the entries' cost, stage by stage (cold processes). */
+function stages(inner: Inner): string[] {
+  const sizes = [10, 1_000, 10_000];
+  const rounds = Math.max(5, Math.floor(inner.rounds / 2));
+  const m = sizes.map((n) => policyStages(allowFile(inner.dir, n), rounds));
+  const cell = (v: number) => v.toFixed(1).padStart(9);
+  const rows = STAGES.map(
+    (stage) =>
+      `  ${stage.padEnd(12)}${m.map((x) => cell(x[stage])).join('')}${cell(m[2]![stage] - m[0]![stage])}`,
+  );
+  const total = (x: Record<string, number>) =>
+    Object.values(x).reduce((a, b) => a + b, 0);
+  return [
+    `  ${'ms'.padEnd(12)}${sizes.map((n) => `${n}`.padStart(9)).join('')}${'10k-10'.padStart(9)}`,
+    ...rows,
+    `  ${'total'.padEnd(12)}${m.map((x) => cell(total(x))).join('')}${cell(total(m[2]!) - total(m[0]!))}`,
+  ];
+}
+
 function speed(argv: string[], e?: Record<string, string>): number {
   const out = execFileSync(argv[0]!, argv.slice(1), { env: e }).toString();
   return Number(/speed=([\d.]+)/.exec(out)?.[1]);
@@ -205,14 +230,17 @@ function lookups(inner: Inner): string[] {
 }
 
 function runInner(inner: Inner): void {
-  const sections: Array<[string, (i: Inner) => string[]]> = [
-    ['start-up (medians of interleaved runs)', startup],
-    ['setup time by number of allow entries', allowEntries],
-    ['download throughput (300 MB, medians of 5)', throughput],
-    ['DNS lookups (median of 200)', lookups],
+  const sections: Array<[string, string, (i: Inner) => string[]]> = [
+    ['startup', 'start-up (medians of interleaved runs)', startup],
+    ['entries', 'setup time by number of allow entries', allowEntries],
+    ['stages', 'policy stages by number of allow entries (medians)', stages],
+    ['throughput', 'download throughput (300 MB, medians of 5)', throughput],
+    ['lookups', 'DNS lookups (median of 200)', lookups],
   ];
+  const only = inner.only?.split(',').map((s) => s.trim());
   console.log(`kernel engine benchmark (${inner.rounds} rounds)`);
-  for (const [title, fn] of sections) {
+  for (const [key, title, fn] of sections) {
+    if (only && !only.includes(key)) continue;
     console.log(`\n${title}:`);
     try {
       for (const line of fn(inner)) console.log(line);
@@ -242,7 +270,11 @@ async function main(): Promise<void> {
     mkdirSync(etc, { recursive: true });
     writeFileSync(path.join(etc, 'resolv.conf'), `nameserver ${HOSTS.dns}\n`);
     try {
-      const inner: Inner = { dir: testbed.dir, rounds };
+      const inner: Inner = {
+        dir: testbed.dir,
+        rounds,
+        only: process.env.BENCH_KERNEL_ONLY || undefined,
+      };
       const result = spawnSync(
         'ip',
         [
