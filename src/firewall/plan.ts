@@ -21,6 +21,8 @@ export interface FirewallPlan {
   table: string;
   chain: string;
   ipv6: boolean;
+  /** Addresses and blocks the table loads (the allow and deny entries). */
+  staticElements: number;
   /** nft: the ruleset; iptables: the IPv4 (and IPv6) restore batches. */
   setup: CommandStep[];
   /** Read back after loading (where loading cannot echo what it did). */
@@ -28,14 +30,17 @@ export interface FirewallPlan {
   teardown: CommandStep[];
 }
 
-// --echo prints what the kernel accepted, proof without a second process;
-// with many elements echoing costs more than reading one set back.
-const ECHO_LIMIT = 256;
+/**
+ * Up to this many static elements an nft table is small: --echo prints
+ * what the kernel accepted, proof without a second process, and listing
+ * anything of it is cheap. A larger table is checked and read set by set.
+ */
+export const SMALL_TABLE = 256;
 
 function nftLoad(spec: FirewallSpec): Pick<FirewallPlan, 'setup' | 'verify'> {
   const table = spec.names.table;
   const ruleset = renderNftRuleset(spec);
-  if (spec.allow.length + spec.deny.length <= ECHO_LIMIT) {
+  if (spec.allow.length + spec.deny.length <= SMALL_TABLE) {
     const expect = `add rule inet ${table} sandbox_out goto refuse`;
     return {
       setup: [{ argv: ['nft', '--echo', '-f', '-'], input: ruleset, expect }],
@@ -68,6 +73,7 @@ export function planFirewall(
     table: spec.names.table,
     chain: spec.names.chain,
     ipv6: spec.ipv6,
+    staticElements: spec.allow.length + spec.deny.length,
   };
   if (backend === 'nft') {
     return {
