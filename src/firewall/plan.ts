@@ -91,9 +91,12 @@ export function planFirewall(
       argv: [...IPTABLES_RESTORE[f]],
       input: renderIptables(spec, f),
     })),
+    // The batch is one transaction: its smallest chain being in place
+    // means the rest is (listing the -out chain, with a rule per entry,
+    // took 100 ms with 10,000 entries).
     verify: families.map((f) => ({
-      argv: [f === 4 ? 'iptables' : 'ip6tables', '-w', '-S', chains.out],
-      expect: `-j ${chains.reject}`,
+      argv: [f === 4 ? 'iptables' : 'ip6tables', '-w', '-S', chains.to],
+      expect: `-A ${chains.to} -j ${chains.reject}`,
     })),
     teardown: families.map((f) => ({
       argv: [...IPTABLES_RESTORE[f]],
