@@ -14,10 +14,14 @@ const TOKEN = /\s*(?:("(?:[^"\\]|\\.)*")|([{}[\],:])|([^\s"{}[\],:]+))/y;
 /** More digits than a double holds exactly: left to the YAML parser. */
 const LONG_NUMBER = /\d{16}/;
 
+/** Deeper nesting is left to the YAML parser (whose recursion may give out). */
+const MAX_DEPTH = 64;
+
 /**
  * Whether every object in valid JSON text has unique keys (JSON.parse
- * keeps the last of a duplicate; the YAML parser refuses the file) and no
- * number is too long to be read the same way by both.
+ * keeps the last of a duplicate; the YAML parser refuses the file), no
+ * number is too long to be read the same way by both, and nesting is
+ * shallow.
  */
 function plainJson(text: string): boolean {
   const objects: Array<Set<string> | undefined> = [];
@@ -32,6 +36,7 @@ function plainJson(text: string): boolean {
       keys.add(key);
     } else if (mark === '{' || mark === '[') {
       objects.push(mark === '{' ? new Set() : undefined);
+      if (objects.length > MAX_DEPTH) return false;
     } else if (mark === '}' || mark === ']') {
       objects.pop();
     } else if (literal && LONG_NUMBER.test(literal)) {

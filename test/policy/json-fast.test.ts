@@ -58,6 +58,7 @@ const leftToYaml: Array<[string, string]> = [
   ['non-ASCII text', '{"a": "bücher.example"}'],
   ['a top-level list', '["a"]'],
   ['a number longer than a double holds', '{"a": 12345678901234567}'],
+  ['deep nesting', `{"a": ${'['.repeat(64)}${']'.repeat(64)}}`],
   ['YAML that is not JSON', 'network:\n  allow: [a.test]\n'],
   ['broken JSON', '{"a": 1,}'],
   ['an empty text', ''],
