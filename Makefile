@@ -4,8 +4,8 @@
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 
-.PHONY: all deps build install demo test test-unit test-integration bench clean format integration-dind \
-	integration-dind-clean
+.PHONY: all deps build install demo demo-kernel test test-unit test-integration bench clean \
+	format integration-dind integration-dind-clean
 
 all: build
 
@@ -29,6 +29,11 @@ install: deps build
 
 demo: deps build
 	node dist/scripts/demo.js
+
+# The same demo with SRT made unavailable (bwrap hidden from PATH): auto
+# falls back to the kernel engine.
+demo-kernel: deps build
+	node dist/scripts/demo.js --without-srt
 
 test: deps build
 	$(NODE_BIN)/ava

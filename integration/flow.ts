@@ -139,3 +139,31 @@ export function formatTable(results: readonly CaseResult[]): string {
   );
   return [head, '-'.repeat(head.length), ...rows].join('\n');
 }
+
+/** The engine flow-sandbox reported choosing, from its job-log line. */
+export function chosenEngine(stderr: string): string {
+  return /\] engine: (\w+):/.exec(stderr)?.[1] ?? 'unknown';
+}
+
+/**
+ * Where two engines' rows for the same table disagree: a case missing
+ * from either, or not as expected under either. Both as expected means
+ * the same verdict, or the engine's documented gap (shown as such in both
+ * tables). Empty when the tables are the same case by case.
+ */
+export function tableDifferences(
+  a: { engine: string; rows: readonly CaseResult[] },
+  b: { engine: string; rows: readonly CaseResult[] },
+): string[] {
+  const row = (rows: readonly CaseResult[], id: string) =>
+    rows.find((r) => r.case.id === id);
+  const shown = (engine: string, r: CaseResult | undefined) =>
+    `${engine} ${r?.observed ?? 'missing'} (${r ? resultText(r) : 'no row'})`;
+  const ids = new Set([...a.rows, ...b.rows].map((r) => r.case.id));
+  return [...ids].flatMap((id) => {
+    const [x, y] = [row(a.rows, id), row(b.rows, id)];
+    return x?.ok && y?.ok
+      ? []
+      : [`${id}: ${shown(a.engine, x)}, ${shown(b.engine, y)}`];
+  });
+}

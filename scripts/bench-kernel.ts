@@ -4,12 +4,16 @@
 // namespaces this script creates. Needs root; prints, never fails a build.
 //
 //   node dist/scripts/bench-kernel.js            (BENCH_ROUNDS=15 by default)
+//   BENCH_KERNEL_ONLY=entries node dist/scripts/bench-kernel.js
+//     runs only the named sections (startup, entries, stages, throughput,
+//     lookups)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOSTS, Testbed } from '../integration/kernel/testbed.js';
 import { compare, median, ratioLine, type Subject } from './bench/measure.js';
+import { policyStages, STAGES } from './bench/policy-stages.js';
 
 const root = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -21,6 +25,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
 interface Inner {
   dir: string;
   rounds: number;
+  /** Comma-separated section keys to run (BENCH_KERNEL_ONLY); all when unset. */
+  only?: string;
 }
 
 function cli(extra: string[], argv: string[]): string[] {
@@ -35,14 +41,22 @@ function env(dir: string): Record<string, string> {
   };
 }
 
-/** A policy file with n IP allow entries (the costly kind: firewall elements). */
-function allowFile(dir: string, n: number): string {
-  const file = path.join(dir, `allow-${n}.yml`);
+/**
+ * A policy file with n IP allow entries (the costly kind: firewall
+ * elements), in YAML as people write it, or in JSON as tools may.
+ */
+function allowFile(dir: string, n: number, json = false): string {
+  const file = path.join(dir, `allow-${n}.${json ? 'json' : 'yml'}`);
   const entries = Array.from(
     { length: n },
-    (_, i) => `    - 198.19.${(i >> 8) & 255}.${i & 255}`,
+    (_, i) => `198.19.${(i >> 8) & 255}.${i & 255}`,
   );
-  writeFileSync(file, `network:\n  allow:\n${entries.join('\n')}\n`);
+  writeFileSync(
+    file,
+    json
+      ? JSON.stringify({ network: { allow: entries } }, null, 2)
+      : `network:\n  allow:\n${entries.map((e) => `    - ${e}`).join('\n')}\n`,
+  );
   return file;
 }
 
@@ -91,12 +105,16 @@ function startup(inner: Inner): string[] {
 
 function allowEntries(inner: Inner): string[] {
   const e = env(inner.dir);
-  const subjects: Subject[] = [10, 1_000, 10_000].map((n) => ({
-    name: `${n} entries`,
-    argv: cli(
-      ['--engine', 'kernel', '--config', allowFile(inner.dir, n)],
-      ['true'],
-    ),
+  const files: Array<[string, string]> = [
+    ...[10, 1_000, 10_000].map((n): [string, string] => [
+      `${n} entries`,
+      allowFile(inner.dir, n),
+    ]),
+    ['10000 as JSON', allowFile(inner.dir, 10_000, true)],
+  ];
+  const subjects: Subject[] = files.map(([name, file]) => ({
+    name,
+    argv: cli(['--engine', 'kernel', '--config', file], ['true']),
     env: e,
     cwd: inner.dir,
   }));
@@ -112,6 +130,30 @@ function allowEntries(inner: Inner): string[] {
       m.get('10000 entries')! - base,
       { max: 30 },
     ),
+    ratioLine(
+      'the same, the policy file in JSON (ms)',
+      m.get('10000 as JSON')! - base,
+      { max: 30 },
+    ),
+  ];
+}
+
+/** The policy share of the entries' cost, stage by stage (cold processes). */
+function stages(inner: Inner): string[] {
+  const sizes = [10, 1_000, 10_000];
+  const rounds = Math.max(5, Math.floor(inner.rounds / 2));
+  const m = sizes.map((n) => policyStages(allowFile(inner.dir, n), rounds));
+  const cell = (v: number) => v.toFixed(1).padStart(9);
+  const rows = STAGES.map(
+    (stage) =>
+      `  ${stage.padEnd(12)}${m.map((x) => cell(x[stage])).join('')}${cell(m[2]![stage] - m[0]![stage])}`,
+  );
+  const total = (x: Record<string, number>) =>
+    Object.values(x).reduce((a, b) => a + b, 0);
+  return [
+    `  ${'ms'.padEnd(12)}${sizes.map((n) => `${n}`.padStart(9)).join('')}${'10k-10'.padStart(9)}`,
+    ...rows,
+    `  ${'total'.padEnd(12)}${m.map((x) => cell(total(x))).join('')}${cell(total(m[2]!) - total(m[0]!))}`,
   ];
 }
 
@@ -205,14 +247,17 @@ function lookups(inner: Inner): string[] {
 }
 
 function runInner(inner: Inner): void {
-  const sections: Array<[string, (i: Inner) => string[]]> = [
-    ['start-up (medians of interleaved runs)', startup],
-    ['setup time by number of allow entries', allowEntries],
-    ['download throughput (300 MB, medians of 5)', throughput],
-    ['DNS lookups (median of 200)', lookups],
+  const sections: Array<[string, string, (i: Inner) => string[]]> = [
+    ['startup', 'start-up (medians of interleaved runs)', startup],
+    ['entries', 'setup time by number of allow entries', allowEntries],
+    ['stages', 'policy stages by number of allow entries (medians)', stages],
+    ['throughput', 'download throughput (300 MB, medians of 5)', throughput],
+    ['lookups', 'DNS lookups (median of 200)', lookups],
   ];
+  const only = inner.only?.split(',').map((s) => s.trim());
   console.log(`kernel engine benchmark (${inner.rounds} rounds)`);
-  for (const [title, fn] of sections) {
+  for (const [key, title, fn] of sections) {
+    if (only && !only.includes(key)) continue;
     console.log(`\n${title}:`);
     try {
       for (const line of fn(inner)) console.log(line);
@@ -242,7 +287,11 @@ async function main(): Promise<void> {
     mkdirSync(etc, { recursive: true });
     writeFileSync(path.join(etc, 'resolv.conf'), `nameserver ${HOSTS.dns}\n`);
     try {
-      const inner: Inner = { dir: testbed.dir, rounds };
+      const inner: Inner = {
+        dir: testbed.dir,
+        rounds,
+        only: process.env.BENCH_KERNEL_ONLY || undefined,
+      };
       const result = spawnSync(
         'ip',
         [

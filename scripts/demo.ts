@@ -3,25 +3,31 @@
 // flow-sandbox with the default policy (--force-sandbox, engine auto),
 // prints case / expected / observed / OK-FAIL, tears the network down, and
 // exits non-zero if any case differs.
+//
+// `make demo-kernel` (`demo.js --without-srt`) does the same with SRT made
+// unavailable (bubblewrap hidden from PATH, as on a runner without it):
+// auto must then fall back to the kernel engine, and the job log says why.
 import { CASES, type EngineName } from '../integration/cases.js';
 import {
   baselineCases,
+  chosenEngine,
   compareCases,
   runFlow,
   resultText,
   type CaseResult,
   type Observation,
 } from '../integration/flow.js';
-import { jobEnv, sandboxWrap } from '../integration/sandbox-run.js';
+import {
+  jobEnv,
+  pathWithout,
+  sandboxWrap,
+} from '../integration/sandbox-run.js';
 import { rootSkipReason } from '../integration/skip.js';
 import { Testnet } from './testnet/testnet.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
-/** The engine flow-sandbox reported choosing, from its job-log line. */
-function chosenEngine(stderr: string): string {
-  return /\] engine: (\w+):/.exec(stderr)?.[1] ?? 'unknown';
-}
+const USAGE = 'usage: demo.js [--without-srt]';
 
 function table(rows: CaseResult[], baseline: Map<string, Observation>): string {
   const width = Math.max(...rows.map((r) => r.case.id.length));
@@ -36,7 +42,7 @@ function table(rows: CaseResult[], baseline: Map<string, Observation>): string {
   return [head, '-'.repeat(head.length), ...lines].join('\n');
 }
 
-async function demo(net: Testnet): Promise<number> {
+async function demo(net: Testnet, withoutSrt: boolean): Promise<number> {
   say(
     `Test network fsbxt${net.id}: runner namespace ${net.runnerNs}, instance gitlab.test, HOME ${net.paths.home}`,
   );
@@ -45,15 +51,23 @@ async function demo(net: Testnet): Promise<number> {
   );
   const base = await runFlow(net, { cases: baselineCases(CASES), wrap: [] });
 
+  const unavailable = withoutSrt
+    ? ', SRT made unavailable: bwrap hidden from PATH'
+    : '';
   say(
-    '2. the agent flow under: flow-sandbox run --force-sandbox (engine auto, default policy)...',
+    `2. the agent flow under: flow-sandbox run --force-sandbox (engine auto, default policy)${unavailable}...`,
   );
+  const hidden = withoutSrt
+    ? { PATH: await pathWithout(net, ['bwrap']) }
+    : undefined;
   const { result, observations } = await runFlow(net, {
     cases: CASES,
     wrap: sandboxWrap(['--force-sandbox']),
-    env: jobEnv(net),
+    env: { ...jobEnv(net), ...hidden },
   });
   const engine = chosenEngine(result.stderr);
+  // Without SRT, auto must fall back to the kernel engine, not to none.
+  const wrongEngine = withoutSrt && engine !== 'kernel';
   say();
   say('flow-sandbox job log:');
   for (const line of result.stderr
@@ -81,6 +95,10 @@ async function demo(net: Testnet): Promise<number> {
   say(
     `engine: ${engine}; flow exit status ${result.exitCode}; ${judged.length - failed.length}/${judged.length} cases as expected`,
   );
+  if (wrongEngine)
+    say(
+      `FAIL: with SRT unavailable auto should pick kernel, it picked ${engine}`,
+    );
   if (baseBad.length)
     say(
       `TEST NETWORK PROBLEM: without a sandbox these cases were not possible: ${baseBad.map((c) => c.id).join(', ')}`,
@@ -89,12 +107,20 @@ async function demo(net: Testnet): Promise<number> {
     say(
       `FAIL ${r.case.id}: ${r.case.description}: expected ${r.expected}, observed ${r.observed} (${r.detail})`,
     );
-  return failed.length === 0 && baseBad.length === 0 && result.exitCode === 0
-    ? 0
-    : 1;
+  const ok =
+    failed.length === 0 &&
+    baseBad.length === 0 &&
+    result.exitCode === 0 &&
+    !wrongEngine;
+  return ok ? 0 : 1;
 }
 
-async function main(): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  const unknown = args.filter((a) => a !== '--without-srt');
+  if (unknown.length) {
+    process.stderr.write(`demo: unknown argument ${unknown[0]}; ${USAGE}\n`);
+    return 2;
+  }
   const skip = rootSkipReason(['node']);
   if (skip) {
     process.stderr.write(`demo: cannot run: ${skip}\n`);
@@ -107,7 +133,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    return await demo(net);
+    return await demo(net, args.includes('--without-srt'));
   } finally {
     const failures = await net.destroy();
     say(
@@ -118,7 +144,7 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`demo: ${String(error)}\n`);

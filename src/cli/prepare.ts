@@ -10,7 +10,7 @@ import {
   loadProjectConfig,
   type ProjectConfig,
 } from '../policy/project-source.js';
-import type { Policy } from '../policy/types.js';
+import type { Policy, RefusedRule } from '../policy/types.js';
 import type { PolicySourceSummary } from '../plan/types.js';
 import type { RunOptions } from './options.js';
 
@@ -58,17 +58,31 @@ function logProject(ctx: Context, project: ProjectConfig): void {
   }
 }
 
+/** Refused entries logged one by one; the rest are counted (the dry run lists all). */
+const REFUSED_SHOWN = 20;
+
 /** One line per refused entry; recommended ones grouped by reason (there are dozens). */
 function logRefused(ctx: Context, policy: Policy): void {
   const grouped = new Map<string, string[]>();
+  const single: RefusedRule[] = [];
   for (const r of policy.refused) {
-    if (r.source.kind === 'recommended') {
-      grouped.set(r.reason, [...(grouped.get(r.reason) ?? []), r.raw]);
-    } else {
-      ctx.log.warn(
-        `refused ${r.field} entry ${r.raw} from ${r.source.kind} (${r.source.origin}): ${r.reason}`,
-      );
+    if (r.source.kind !== 'recommended') {
+      single.push(r);
+      continue;
     }
+    const entries = grouped.get(r.reason) ?? [];
+    grouped.set(r.reason, entries);
+    entries.push(r.raw);
+  }
+  for (const r of single.slice(0, REFUSED_SHOWN)) {
+    ctx.log.warn(
+      `refused ${r.field} entry ${r.raw} from ${r.source.kind} (${r.source.origin}): ${r.reason}`,
+    );
+  }
+  if (single.length > REFUSED_SHOWN) {
+    ctx.log.warn(
+      `refused ${single.length - REFUSED_SHOWN} more entries, not shown one by one; \`flow-sandbox run --dry-run\` lists every refused rule with its source and reason`,
+    );
   }
   for (const [reason, entries] of grouped) {
     ctx.log.warn(

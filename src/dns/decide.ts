@@ -35,7 +35,9 @@ export class NameRules {
         const map = rule.wildcard
           ? this.index[list].below
           : this.index[list].exact;
-        map.set(rule.host, [...(map.get(rule.host) ?? []), rule]);
+        const rules = map.get(rule.host) ?? [];
+        map.set(rule.host, rules);
+        rules.push(rule);
       }
     }
   }

@@ -47,6 +47,8 @@ export interface SelectRequest {
   exclude?: ProbeResult[];
   /** True when the chosen engine is applied right away (not a dry run). */
   applying: boolean;
+  /** The engines to choose from (tests give fakes); ENGINES by default. */
+  engines?: readonly Engine[];
 }
 
 function summary(probe: ProbeResult): string {
@@ -64,21 +66,27 @@ export async function selectEngine(
   request: SelectRequest,
 ): Promise<EngineChoice> {
   const excluded = new Map((request.exclude ?? []).map((p) => [p.engine, p]));
+  const engines = request.engines ?? ENGINES;
   const order =
     request.requested === 'auto'
-      ? ENGINES.map((e) => e.name)
+      ? engines.map((e) => e.name)
       : [
           request.requested,
           ...(request.requested === 'none' ? [] : ['none' as const]),
         ];
   const candidates: ProbeResult[] = [];
   for (const name of order) {
-    const engine = engineByName(name);
+    const engine = engines.find((e) => e.name === name) ?? engineByName(name);
     const probe =
       excluded.get(name) ??
       (await engine.probe(ctx, { deep: false, quick: request.applying }));
     candidates.push(probe);
     if (!probe.usable) continue;
+    // The job log says why a stronger engine was passed over.
+    const passed = candidates
+      .filter((c) => !c.usable)
+      .map((c) => `${c.engine}: ${summary(c)}`);
+    const why = passed.length ? ` (${passed.join('; ')})` : '';
     const choice: EngineChoice = {
       chosen: name,
       requested: request.requested,
@@ -87,7 +95,7 @@ export async function selectEngine(
       reason:
         name === request.requested
           ? `requested with --engine ${name}`
-          : `first usable engine in order ${order.join(', ')}`,
+          : `first usable engine in order ${order.join(', ')}${why}`,
     };
     if (name === 'none' && request.requested !== 'none') {
       const why = candidates

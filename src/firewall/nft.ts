@@ -52,42 +52,57 @@ function staticSet(
   ]);
 }
 
+/** A family's static entries, sorted into the sets they go to. */
+interface FamilyEntries {
+  blocks: StaticEntry[];
+  blocksPort: StaticEntry[];
+  singles: StaticEntry[];
+  singlesPort: StaticEntry[];
+  deny: StaticEntry[];
+  denyPort: StaticEntry[];
+}
+
+// One pass over the lists, however long (not one per set).
+function sortEntries(spec: FirewallSpec): Record<Family, FamilyEntries> {
+  const empty = (): FamilyEntries => ({
+    blocks: [],
+    blocksPort: [],
+    singles: [],
+    singlesPort: [],
+    deny: [],
+    denyPort: [],
+  });
+  const sorted = { 4: empty(), 6: empty() };
+  for (const e of spec.allow) {
+    const into = sorted[e.family];
+    const block = e.cidr.includes('/');
+    if (e.port === undefined) (block ? into.blocks : into.singles).push(e);
+    else (block ? into.blocksPort : into.singlesPort).push(e);
+  }
+  for (const e of spec.deny) {
+    const into = sorted[e.family];
+    (e.port === undefined ? into.deny : into.denyPort).push(e);
+  }
+  return sorted;
+}
+
 // Single addresses go to hash sets, blocks to interval sets: nft loads
 // 10,000 addresses into a hash set in half the time.
-function familySets(spec: FirewallSpec, f: Family): string {
+function familySets(f: Family, entries: FamilyEntries): string {
   const addr = ADDR_TYPE[f];
   const pair = `${addr} . inet_service`;
-  const pick = (list: StaticEntry[], port: boolean, block: boolean) =>
-    list.filter(
-      (e) =>
-        e.family === f &&
-        (e.port !== undefined) === port &&
-        e.cidr.includes('/') === block,
-    );
-  const any = (list: StaticEntry[], port: boolean) =>
-    list.filter((e) => e.family === f && (e.port !== undefined) === port);
   const counting = [
     `size ${REJECT_SET_SIZE}`,
     'flags dynamic,timeout',
     `timeout ${REJECT_SET_TIMEOUT}`,
   ];
   return [
-    staticSet(NFT_SETS.allow(f), addr, pick(spec.allow, false, true), true),
-    staticSet(NFT_SETS.allowPort(f), pair, pick(spec.allow, true, true), true),
-    staticSet(
-      NFT_SETS.allowHost(f),
-      addr,
-      pick(spec.allow, false, false),
-      false,
-    ),
-    staticSet(
-      NFT_SETS.allowHostPort(f),
-      pair,
-      pick(spec.allow, true, false),
-      false,
-    ),
-    staticSet(NFT_SETS.deny(f), addr, any(spec.deny, false), true),
-    staticSet(NFT_SETS.denyPort(f), pair, any(spec.deny, true), true),
+    staticSet(NFT_SETS.allow(f), addr, entries.blocks, true),
+    staticSet(NFT_SETS.allowPort(f), pair, entries.blocksPort, true),
+    staticSet(NFT_SETS.allowHost(f), addr, entries.singles, false),
+    staticSet(NFT_SETS.allowHostPort(f), pair, entries.singlesPort, false),
+    staticSet(NFT_SETS.deny(f), addr, entries.deny, true),
+    staticSet(NFT_SETS.denyPort(f), pair, entries.denyPort, true),
     setBlock(NFT_SETS.learned(f), [`type ${addr}`, 'flags timeout']),
     setBlock(NFT_SETS.learnedPort(f), [`type ${pair}`, 'flags timeout']),
     setBlock(NFT_SETS.learnedDenyPort(f), [`type ${pair}`, 'flags timeout']),
@@ -145,9 +160,10 @@ export function renderNftRuleset(spec: FirewallSpec): string {
       ? [`ip6 daddr ${v6.host} meta l4proto { tcp, udp } th dport 53 accept`]
       : []),
   ];
+  const sorted = sortEntries(spec);
   const body = [
-    familySets(spec, 4),
-    familySets(spec, 6),
+    familySets(4, sorted[4]),
+    familySets(6, sorted[6]),
     `\tcounter ${NFT_REJECT_COUNTER} {\n\t}\n`,
     chain('forward', [
       'type filter hook forward priority filter; policy accept;',

@@ -1,7 +1,7 @@
 import type { CommandRunner } from '../exec/runner.js';
 import { rejectChain } from './apply.js';
 import { NFT_REJECT_COUNTER, NFT_SETS } from './nft.js';
-import type { FirewallPlan } from './plan.js';
+import { SMALL_TABLE, type FirewallPlan } from './plan.js';
 
 /** One destination the sandbox tried and the firewall refused. */
 export interface RejectedDestination {
@@ -51,20 +51,30 @@ async function nftList(exec: CommandRunner, args: string[]): Promise<NftJson> {
   return JSON.parse(result.stdout) as NftJson;
 }
 
+// To list a counter (or a chain), nft 1.0 reads every element of every
+// set of the table: a few ms for a small table, tens with 10,000 static
+// elements. A counting set is read alone. So a small table's counter says
+// first whether there is anything to read; a large table's counting sets
+// are read directly, and the total is what they hold.
 async function readNft(
   exec: CommandRunner,
-  table: string,
+  plan: FirewallPlan,
 ): Promise<RejectionReport> {
-  const counter = await nftList(exec, [
-    'counter',
-    'inet',
-    table,
-    NFT_REJECT_COUNTER,
-  ]);
-  const packets = Number(
-    counter.nftables?.find((item) => item.counter)?.counter?.packets ?? 0,
-  );
-  if (packets === 0) return { packets, destinations: [], perDestination: true };
+  const table = plan.table;
+  let packets: number | undefined;
+  if (plan.staticElements <= SMALL_TABLE) {
+    const counter = await nftList(exec, [
+      'counter',
+      'inet',
+      table,
+      NFT_REJECT_COUNTER,
+    ]);
+    packets = Number(
+      counter.nftables?.find((item) => item.counter)?.counter?.packets ?? 0,
+    );
+    if (packets === 0)
+      return { packets, destinations: [], perDestination: true };
+  }
   const sets = [
     NFT_SETS.rejected(4),
     NFT_SETS.rejected(6),
@@ -77,6 +87,7 @@ async function readNft(
   const destinations = lists
     .flatMap(nftDestinations)
     .sort((a, b) => b.packets - a.packets);
+  packets ??= destinations.reduce((sum, d) => sum + d.packets, 0);
   return { packets, destinations, perDestination: true };
 }
 
@@ -105,6 +116,6 @@ export async function readRejections(
   plan: FirewallPlan,
 ): Promise<RejectionReport> {
   return plan.backend === 'nft'
-    ? readNft(exec, plan.table)
+    ? readNft(exec, plan)
     : readIptables(exec, plan);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { SandboxError } from '../errors.js';
 import { parseYamlDocument, validateDocument } from './load.js';
+import { stringList } from './schema.js';
 
 /** Where GitLab keeps a project's agent configuration. */
 export const AGENT_CONFIG_PATH = '.gitlab/duo/agent-config.yml';
@@ -10,7 +11,7 @@ export const AGENT_CONFIG_PATH = '.gitlab/duo/agent-config.yml';
 /** Most entries a project may list in allowed_domains or denied_domains. */
 export const MAX_PROJECT_ENTRIES = 1000;
 
-const domains = z.array(z.string()).max(MAX_PROJECT_ENTRIES);
+const domains = stringList(MAX_PROJECT_ENTRIES);
 
 /**
  * The project's `network_policy`. Unknown keys are refused: a misspelt

@@ -1,5 +1,4 @@
 import ipaddr from 'ipaddr.js';
-import { Netmask } from 'netmask';
 import { invalidInput } from '../errors.js';
 import { canonicalName, HOST_FORM } from './names.js';
 import type { AddressRule, NetworkRule, RuleSource } from './types.js';
@@ -21,6 +20,7 @@ function splitPort(
   raw: string,
   field: string,
 ): { host: string; port?: number } {
+  if (!raw.includes(':')) return { host: raw };
   const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(raw);
   if (bracket) {
     const host = bracket[1]!;
@@ -43,30 +43,75 @@ function parsePort(text: string, field: string, raw: string): number {
   return Number(text);
 }
 
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+
+/** Dotted-quad IPv4 already in canonical form: no leading zeros, no other base. */
+const DOTTED_QUAD = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
+/** The network of four IPv4 bytes under a prefix, as a dotted quad. */
+function ipv4Network(bytes: readonly number[], prefix: number): string {
+  return bytes
+    .map((byte, i) => {
+      const bits = Math.min(8, Math.max(0, prefix - 8 * i));
+      return byte & ((0xff << (8 - bits)) & 0xff);
+    })
+    .join('.');
+}
+
+/** A CIDR prefix as written: one to three digits, at most `max`. */
+function prefixOf(text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return max;
+  if (!/^[0-9]{1,3}$/.test(text)) return undefined;
+  const prefix = Number(text);
+  return prefix <= max ? prefix : undefined;
+}
+
 /** Canonical address rule for an IP literal or CIDR, or undefined if not one. */
 export function parseAddress(
   text: string,
 ): { family: 4 | 6; address: string; prefix: number } | undefined {
-  const [addr, prefixText, extra] = text.split('/');
-  if (extra !== undefined || addr === undefined) return undefined;
+  const slash = text.indexOf('/');
+  const addr = slash === -1 ? text : text.slice(0, slash);
+  const prefixText = slash === -1 ? undefined : text.slice(slash + 1);
+  if (prefixText?.includes('/')) return undefined;
+  // Most address entries are plain dotted quads: read them without the
+  // general parser, which costs several times more per entry. A single
+  // address in this form is its own canonical text.
+  if (DOTTED_QUAD.test(addr)) {
+    const prefix = prefixOf(prefixText, 32);
+    if (prefix === undefined) return undefined;
+    const address =
+      prefix === 32 ? addr : ipv4Network(addr.split('.').map(Number), prefix);
+    return { family: 4, address, prefix };
+  }
+  // IPv4 in any base is digits, hex digits, `x` and dots, and IPv6 has a
+  // colon: a name that is neither is settled here, not by the general
+  // parser, which throws and catches an error for each such name.
+  if (!addr.includes(':') && /[^0-9a-fx.]/i.test(addr)) return undefined;
   if (!ipaddr.isValid(addr)) return undefined;
-  let ip = ipaddr.parse(addr);
-  let prefix: number;
+  const ip = ipaddr.parse(addr);
   if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) {
-    ip = (ip as ipaddr.IPv6).toIPv4Address();
-    prefix = prefixText === undefined ? 32 : Number(prefixText) - 96;
-  } else {
-    const max = ip.kind() === 'ipv4' ? 32 : 128;
-    prefix = prefixText === undefined ? max : Number(prefixText);
+    // `::ffff:a.b.c.d/N` is the IPv4 block of N - 96 bits.
+    const mapped = prefixOf(prefixText, 128);
+    if (mapped === undefined || mapped < 96) return undefined;
+    const bytes = (ip as ipaddr.IPv6).toIPv4Address().toByteArray();
+    return {
+      family: 4,
+      address: ipv4Network(bytes, mapped - 96),
+      prefix: mapped - 96,
+    };
   }
-  const max = ip.kind() === 'ipv4' ? 32 : 128;
-  if (prefixText !== undefined && !/^[0-9]{1,3}$/.test(prefixText))
-    return undefined;
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return undefined;
   if (ip.kind() === 'ipv4') {
-    const base = new Netmask(`${ip.toString()}/${prefix}`).base;
-    return { family: 4, address: base, prefix };
+    const prefix = prefixOf(prefixText, 32);
+    if (prefix === undefined) return undefined;
+    return {
+      family: 4,
+      address: ipv4Network(ip.toByteArray(), prefix),
+      prefix,
+    };
   }
+  const prefix = prefixOf(prefixText, 128);
+  if (prefix === undefined) return undefined;
   const network = ipaddr.IPv6.networkAddressFromCIDR(
     `${ip.toString()}/${prefix}`,
   );
@@ -103,7 +148,8 @@ export function parseNetworkEntry(
       );
     }
     const rule: AddressRule = { kind: 'address', ...address, raw, source };
-    return port === undefined ? rule : { ...rule, port };
+    if (port !== undefined) rule.port = port;
+    return rule;
   }
   if (host.includes('/') || host.includes(':')) {
     fail(field, raw, 'not a valid IP address or CIDR block');

@@ -45,19 +45,22 @@ export function layerFromFile(
     kind,
     origin: i === undefined ? `${label}: ${field}` : `${label}: ${field}[${i}]`,
   });
+  // The origin names the entry, so it is also the field an error names.
   const hosts = (field: string, values: string[] = []) =>
-    values.map((v, i) =>
-      parseNetworkEntry(
+    values.map((v, i) => {
+      const source = at(field, i);
+      return parseNetworkEntry(
         v,
-        `${label}: ${field}[${i}]`,
-        at(field, i),
+        source.origin,
+        source,
         field.endsWith('deny') ? 'deny' : 'allow',
-      ),
-    );
+      );
+    });
   const paths = (field: string, values: string[] = []) =>
-    values.map((v, i) =>
-      parsePath(v, `${label}: ${field}[${i}]`, base, at(field, i)),
-    );
+    values.map((v, i) => {
+      const source = at(field, i);
+      return parsePath(v, source.origin, base, source);
+    });
   const flag = (field: string, value: boolean | undefined) =>
     value === undefined ? undefined : { value, source: at(field) };
   const net = file.network ?? {};
@@ -81,43 +84,80 @@ export function layerFromFile(
   };
 }
 
-function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
-  const seen = new Set<string>();
-  return items.filter((item) => {
-    const k = key(item);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+/** A list that keeps the first of each key, as sources are added in order. */
+class UniqueList<T> {
+  readonly items: T[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly key: (item: T) => string) {}
+
+  add(items: readonly T[]): this {
+    for (const item of items) {
+      const k = this.key(item);
+      if (this.seen.has(k)) continue;
+      this.seen.add(k);
+      this.items.push(item);
+    }
+    return this;
+  }
 }
 
 const ruleKey = (r: NetworkRule) =>
   `${r.kind === 'host' ? `${r.wildcard ? '*.' : ''}${r.host}` : `${r.address}/${r.prefix}`}:${r.port ?? ''}`;
 
-/** Adds a layer on top of a policy: lists extend (first source kept), settings override. */
-export function applyLayer(policy: Policy, layer: PolicyLayer): Policy {
+const pathKey = (p: PathRule) => p.path;
+
+/**
+ * Adds layers on top of a policy, in order: lists extend (the first source
+ * of a duplicate is kept), settings override. One pass however many
+ * layers: each rule's key is computed once.
+ */
+export function applyLayers(
+  policy: Policy,
+  layers: readonly PolicyLayer[],
+): Policy {
   const n = policy.network;
   const f = policy.filesystem;
+  const lists = {
+    allow: new UniqueList(ruleKey).add(n.allow),
+    deny: new UniqueList(ruleKey).add(n.deny),
+    unixSockets: new UniqueList(pathKey).add(n.unixSockets),
+    denyRead: new UniqueList(pathKey).add(f.denyRead),
+    allowWrite: new UniqueList(pathKey).add(f.allowWrite),
+    denyWrite: new UniqueList(pathKey).add(f.denyWrite),
+  };
+  let { allowAllUnixSockets, allowLocalBinding } = n;
+  let { allowGitConfig } = f;
+  for (const layer of layers) {
+    lists.allow.add(layer.allow);
+    lists.deny.add(layer.deny);
+    lists.unixSockets.add(layer.unixSockets);
+    lists.denyRead.add(layer.denyRead);
+    lists.allowWrite.add(layer.allowWrite);
+    lists.denyWrite.add(layer.denyWrite);
+    allowAllUnixSockets = layer.allowAllUnixSockets ?? allowAllUnixSockets;
+    allowLocalBinding = layer.allowLocalBinding ?? allowLocalBinding;
+    allowGitConfig = layer.allowGitConfig ?? allowGitConfig;
+  }
   return {
     network: {
-      allow: uniqueBy([...n.allow, ...layer.allow], ruleKey),
-      deny: uniqueBy([...n.deny, ...layer.deny], ruleKey),
-      unixSockets: uniqueBy(
-        [...n.unixSockets, ...layer.unixSockets],
-        (p) => p.path,
-      ),
-      allowAllUnixSockets: layer.allowAllUnixSockets ?? n.allowAllUnixSockets,
-      allowLocalBinding: layer.allowLocalBinding ?? n.allowLocalBinding,
+      allow: lists.allow.items,
+      deny: lists.deny.items,
+      unixSockets: lists.unixSockets.items,
+      allowAllUnixSockets,
+      allowLocalBinding,
     },
     filesystem: {
-      denyRead: uniqueBy([...f.denyRead, ...layer.denyRead], (p) => p.path),
-      allowWrite: uniqueBy(
-        [...f.allowWrite, ...layer.allowWrite],
-        (p) => p.path,
-      ),
-      denyWrite: uniqueBy([...f.denyWrite, ...layer.denyWrite], (p) => p.path),
-      allowGitConfig: layer.allowGitConfig ?? f.allowGitConfig,
+      denyRead: lists.denyRead.items,
+      allowWrite: lists.allowWrite.items,
+      denyWrite: lists.denyWrite.items,
+      allowGitConfig,
     },
     refused: policy.refused,
   };
+}
+
+/** Adds one layer on top of a policy (see applyLayers). */
+export function applyLayer(policy: Policy, layer: PolicyLayer): Policy {
+  return applyLayers(policy, [layer]);
 }

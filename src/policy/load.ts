@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ZodIssue, ZodTypeAny, z } from 'zod';
 import { SandboxError } from '../errors.js';
+import { parseJsonObject } from './json-fast.js';
 import { FIELD_FORMS, PolicyFileSchema, type PolicyFile } from './schema.js';
 
 const MAX_SHOWN = 120;
@@ -38,9 +39,12 @@ export function describeIssue(
 
 /**
  * Parses YAML with the `yaml` library, loaded on first use: most runs read
- * no YAML at all, and its import costs tens of milliseconds.
+ * no YAML at all, and its import costs tens of milliseconds. A plain JSON
+ * object (JSON is YAML) is read by JSON.parse, to the same value.
  */
 export async function parseYamlText(text: string): Promise<unknown> {
+  const json = parseJsonObject(text);
+  if (json) return json;
   const yaml = await import('yaml');
   // A bundler may hand over the CommonJS build as the default export.
   const parse =

@@ -1,28 +1,39 @@
-import { covers, overlaps } from './cover.js';
-import { applyLayer, emptyLayer, type PolicyLayer } from './layer.js';
+import { RuleIndex } from './rule-index.js';
+import { applyLayers, emptyLayer, type PolicyLayer } from './layer.js';
 import type { OperatorPolicy } from './operator.js';
 import type { NetworkRule, Policy, RefusedRule, Setting } from './types.js';
 
 /**
- * Why the operator refuses an allow entry from a weaker source, or
- * undefined when it is accepted. An entry overlapping an operator denial
- * is refused in both modes, even where the denial would win at run time
- * anyway, so that the dry run shows the conflict. In strict mode an entry
- * must also be covered, by one rule, by what is already allowed (the
- * defaults and the operator's allowed_domains): it then widens nothing.
+ * The operator's check of weaker sources' allow entries, with its denials
+ * and the ceiling (what is already allowed) indexed once for the whole
+ * merge. An entry overlapping an operator denial is refused in both modes,
+ * even where the denial would win at run time anyway, so that the dry run
+ * shows the conflict. In strict mode an entry must also be covered, by one
+ * rule, by what is already allowed (the defaults and the operator's
+ * allowed_domains): it then widens nothing.
  */
-export function operatorRefusal(
-  operator: OperatorPolicy,
-  rule: NetworkRule,
-  allowed: NetworkRule[],
-): string | undefined {
-  const denied = operator.deny.find((d) => overlaps(rule, d));
-  if (denied) {
-    return `overlaps the operator's denied entry ${denied.raw} (${denied.source.origin}); operator denials always win`;
+export class OperatorGate {
+  private readonly denied: RuleIndex;
+  private readonly allowed: RuleIndex | undefined;
+
+  constructor(
+    private readonly operator: OperatorPolicy,
+    allowed: readonly NetworkRule[],
+  ) {
+    this.denied = new RuleIndex(operator.deny);
+    this.allowed =
+      operator.mode === 'strict' ? new RuleIndex(allowed) : undefined;
   }
-  if (operator.mode === 'flexible') return undefined;
-  if (allowed.some((a) => covers(a, rule))) return undefined;
-  return `not covered by the allowed_domains of the strict operator policy ${operator.file}; in strict mode other sources may only narrow it`;
+
+  /** Why the operator refuses an allow entry, or undefined when it is accepted. */
+  refusal(rule: NetworkRule): string | undefined {
+    const denied = this.denied.firstOverlapping(rule);
+    if (denied) {
+      return `overlaps the operator's denied entry ${denied.raw} (${denied.source.origin}); operator denials always win`;
+    }
+    if (!this.allowed || this.allowed.covering(rule)) return undefined;
+    return `not covered by the allowed_domains of the strict operator policy ${this.operator.file}; in strict mode other sources may only narrow it`;
+  }
 }
 
 type SettingName =
@@ -95,18 +106,20 @@ export interface MergeInput {
 export function mergePolicy(input: MergeInput): Policy {
   const { operator } = input;
   const refused: RefusedRule[] = [...input.defaults.refused];
-  let policy = input.defaults;
-  if (operator) {
-    policy = applyLayer(policy, {
-      ...emptyLayer(),
-      allow: operator.allow,
-      deny: operator.deny,
-    });
-  }
-  const ceiling = policy.network.allow;
-  for (const layer of input.layers) {
+  const operatorLayers: PolicyLayer[] = operator
+    ? [{ ...emptyLayer(), allow: operator.allow, deny: operator.deny }]
+    : [];
+  // The ceiling: what the defaults and the operator allow (a duplicate in
+  // it changes no answer).
+  const gate =
+    operator &&
+    new OperatorGate(operator, [
+      ...input.defaults.network.allow,
+      ...operator.allow,
+    ]);
+  const layers = input.layers.map((layer) => {
     const allow = layer.allow.filter((rule) => {
-      const reason = operator && operatorRefusal(operator, rule, ceiling);
+      const reason = gate?.refusal(rule);
       if (reason)
         refused.push({
           raw: rule.raw,
@@ -116,14 +129,15 @@ export function mergePolicy(input: MergeInput): Policy {
         });
       return !reason;
     });
-    policy = applyLayer(policy, {
+    return {
       ...layer,
       allow,
       allowAllUnixSockets: undefined,
       allowLocalBinding: undefined,
       allowGitConfig: undefined,
-    });
-  }
+    };
+  });
+  const policy = applyLayers(input.defaults, [...operatorLayers, ...layers]);
   const sockets = socketsSetting(operator, input.layers, refused);
   const binding = firstSetting(input.layers, 'allowLocalBinding');
   const gitConfig = firstSetting(input.layers, 'allowGitConfig');

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { LEVELS, type Level } from '../engines/types.js';
 import { parseNetworkEntry } from './entries.js';
 import { parseYamlDocument, readConfigFile, validateDocument } from './load.js';
+import { stringList } from './schema.js';
 import type { NetworkRule, RuleSource } from './types.js';
 
 /** Most entries an operator list may hold (same bound as a policy file). */
 export const MAX_OPERATOR_ENTRIES = 50_000;
 
-const domains = z.array(z.string()).max(MAX_OPERATOR_ENTRIES);
+const domains = stringList(MAX_OPERATOR_ENTRIES);
 
 /** The operator's file: every key optional, unknown keys refused. */
 export const OperatorFileSchema = z

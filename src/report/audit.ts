@@ -4,7 +4,7 @@ import type {
 } from '../engines/types.js';
 import { parseNetworkEntry } from '../policy/entries.js';
 import { ruleMatches } from '../policy/match.js';
-import { operatorRefusal } from '../policy/merge.js';
+import { OperatorGate } from '../policy/merge.js';
 import type { OperatorPolicy } from '../policy/operator.js';
 import type { ProjectConfig } from '../policy/project-source.js';
 import type { NetworkRule, Policy } from '../policy/types.js';
@@ -113,8 +113,7 @@ function snippetText(
 /** Why a destination cannot go into the suggested policy, if it cannot. */
 function snippetRefusal(
   destination: string,
-  operator: OperatorPolicy | undefined,
-  ceiling: NetworkRule[],
+  gate: OperatorGate | undefined,
 ): string | undefined {
   let rule: NetworkRule;
   try {
@@ -125,7 +124,7 @@ function snippetRefusal(
   } catch {
     return 'not a valid network_policy entry';
   }
-  return operator && operatorRefusal(operator, rule, ceiling);
+  return gate?.refusal(rule);
 }
 
 export interface AuditInput {
@@ -153,10 +152,11 @@ export function buildAuditReport(input: AuditInput): AuditReport {
   const ceiling = policy.network.allow.filter((r) =>
     ['default', 'operator'].includes(r.source.kind),
   );
+  const gate = operator && new OperatorGate(operator, ceiling);
   const added: AuditFinding[] = [];
   const notSuggested: AuditReport['notSuggested'] = [];
   for (const f of wouldBeRefused) {
-    const reason = snippetRefusal(f.destination, operator, ceiling);
+    const reason = snippetRefusal(f.destination, gate);
     if (reason) notSuggested.push({ destination: f.destination, reason });
     else added.push(f);
   }

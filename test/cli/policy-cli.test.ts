@@ -186,3 +186,33 @@ test('the dry run shows each rule with its source, and the refused ones', async 
     /Refused rules:\n {2}allow evil\.test from project: .*overlaps the operator's denied entry evil\.test/,
   );
 });
+
+test('many refused entries: the first logged one by one, the rest counted', async (t) => {
+  const dir = await workdir(t);
+  const op = path.join(dir, 'operator.yml');
+  await writeFile(op, 'mode: strict\nallowed_domains: ["*.ok.test"]\n');
+  const config = path.join(dir, 'policy.yml');
+  const entries = Array.from({ length: 30 }, (_, i) => `    - h${i}.bad.test`);
+  await writeFile(config, `network:\n  allow:\n${entries.join('\n')}\n`);
+  const r = await cli(dir, [
+    'run',
+    '--dry-run',
+    '--json',
+    '--force-sandbox',
+    '--engine',
+    'none',
+    '--operator-policy',
+    op,
+    '--config',
+    config,
+    '--',
+    'true',
+  ]);
+  t.is(r.exitCode, 0, r.stderr);
+  t.is(JSON.parse(r.stdout).policy.refused.length, 30);
+  const one =
+    r.stderr.match(/WARN: refused allow entry h\d+\.bad\.test/g) ?? [];
+  t.is(one.length, 20);
+  t.regex(r.stderr, /WARN: refused allow entry h0\.bad\.test from config/);
+  t.regex(r.stderr, /WARN: refused 10 more entries, not shown one by one/);
+});

@@ -157,7 +157,7 @@ test('a load that does not show the rules in place fails (fail closed)', async (
   await t.throwsAsync(
     loadFirewall(runner, planFirewall(sampleSpec(), 'iptables')),
     {
-      message: /iptables -w -S fsbxa1b2c3d4-out/,
+      message: /iptables -w -S fsbxa1b2c3d4-to/,
     },
   );
 });

@@ -168,3 +168,90 @@ test('a grant becomes set elements keyed by address, or address and port', (t) =
     'delete element inet fsbxt dyn4 { 1.2.3.4 }\nadd element inet fsbxt dyn4 { 1.2.3.4 timeout 300s }\nadd element inet fsbxt dyn4 { 1.2.3.5 }\n',
   );
 });
+
+/** A spec with `n` single allowed addresses. */
+function manyAddresses(n: number) {
+  return sampleSpec({
+    allow: Array.from({ length: n }, (_, i) => ({
+      family: 4 as const,
+      cidr: `198.19.${i >> 8}.${i & 255}`,
+    })),
+  });
+}
+
+test('a large table loads without echo and is checked by one small set', (t) => {
+  const plan = planFirewall(manyAddresses(300), 'nft');
+  t.deepEqual(
+    plan.setup.map((s) => s.argv),
+    [['nft', '-f', '-']],
+  );
+  t.deepEqual(plan.verify, [
+    {
+      argv: ['nft', 'list', 'set', 'inet', 'fsbxa1b2c3d4', 'rej4'],
+      expect: 'set rej4 {',
+    },
+  ]);
+  // The set checked is one the same transaction creates.
+  t.regex(plan.setup[0]!.input!, /^\tset rej4 \{$/m);
+});
+
+test('a large table that is not in place fails the load (fail closed)', async (t) => {
+  const { loadFirewall } = await import('../../src/firewall/apply.js');
+  const plan = planFirewall(manyAddresses(300), 'nft');
+  const listing = 'table inet fsbxa1b2c3d4 {\n\tset rej4 {\n\t}\n}\n';
+  const runner = (stdout: string, exitCode = 0) => ({
+    run: async (argv: readonly string[]) => ({
+      exitCode: argv.includes('list') ? exitCode : 0,
+      stdout: argv.includes('list') ? stdout : '',
+      stderr: exitCode ? 'Error: No such file or directory' : '',
+    }),
+  });
+  await t.notThrowsAsync(loadFirewall(runner(listing), plan));
+  await t.throwsAsync(loadFirewall(runner(''), plan), {
+    message:
+      /nft list set inet fsbxa1b2c3d4 rej4 \(status 0\) did not show "set rej4 \{"/,
+  });
+  await t.throwsAsync(loadFirewall(runner(listing, 1), plan), {
+    message: /are not in place/,
+  });
+});
+
+test('each static entry goes to the set of its family, port and kind', (t) => {
+  const text = renderNftRuleset(
+    sampleSpec({
+      allow: [
+        { family: 4, cidr: '198.18.0.0/24' },
+        { family: 4, cidr: '10.0.0.0/8', port: 80 },
+        { family: 4, cidr: '198.18.1.7' },
+        { family: 4, cidr: '198.18.1.8', port: 443 },
+        { family: 6, cidr: '2001:db8::/64' },
+        { family: 6, cidr: '2001:db8:1::/48', port: 22 },
+        { family: 6, cidr: '2001:db8::5' },
+        { family: 6, cidr: '2001:db8::6', port: 8080 },
+      ],
+      deny: [
+        { family: 4, cidr: '198.18.0.66' },
+        { family: 4, cidr: '1.2.3.4', port: 9 },
+        { family: 6, cidr: '2001:db8::/48' },
+        { family: 6, cidr: '2001:db8::7', port: 25 },
+      ],
+    }),
+  );
+  const elements = (set: string) =>
+    new RegExp(`set ${set} \\{[^}]*elements = \\{\\n([^}]*)\\}`)
+      .exec(text)?.[1]
+      ?.split(',')
+      .map((e) => e.trim());
+  t.deepEqual(elements('allow4'), ['198.18.0.0/24']);
+  t.deepEqual(elements('allow4p'), ['10.0.0.0/8 . 80']);
+  t.deepEqual(elements('host4'), ['198.18.1.7']);
+  t.deepEqual(elements('host4p'), ['198.18.1.8 . 443']);
+  t.deepEqual(elements('allow6'), ['2001:db8::/64']);
+  t.deepEqual(elements('allow6p'), ['2001:db8:1::/48 . 22']);
+  t.deepEqual(elements('host6'), ['2001:db8::5']);
+  t.deepEqual(elements('host6p'), ['2001:db8::6 . 8080']);
+  t.deepEqual(elements('deny4'), ['198.18.0.66']);
+  t.deepEqual(elements('deny4p'), ['1.2.3.4 . 9']);
+  t.deepEqual(elements('deny6'), ['2001:db8::/48']);
+  t.deepEqual(elements('deny6p'), ['2001:db8::7 . 25']);
+});

@@ -68,3 +68,13 @@ test('single addresses are only deduplicated; blocks lose covered blocks', (t) =
     { family: 4, cidr: '198.18.0.5', port: 443 },
   ]);
 });
+
+test('the entries of one policy are worked out once, however often it is planned', (t) => {
+  const rules = (list: string[]) =>
+    list.map((e) => parseNetworkEntry(e, 'test', source, 'allow'));
+  const policy = { allow: rules(['198.18.0.5', '198.18.0.0/24']), deny: [] };
+  const first = staticEntries(policy);
+  t.is(staticEntries(policy), first);
+  const other = staticEntries({ ...policy, allow: rules(['198.18.0.6']) });
+  t.deepEqual(other.allow, [{ family: 4, cidr: '198.18.0.6' }]);
+});

@@ -1,6 +1,6 @@
 import { formatRule } from '../../policy/types.js';
 import type { AddressRule, NetworkRule, Policy } from '../../policy/types.js';
-import { ruleMatches } from '../../policy/match.js';
+import { RuleIndex } from '../../policy/rule-index.js';
 
 /** The subset of SRT's SandboxRuntimeConfig that flow-sandbox sets. */
 export interface SrtSettings {
@@ -56,15 +56,8 @@ export function namesThisHost(rule: NetworkRule): boolean {
   return rule.address === '::1' || rule.address === '::';
 }
 
-/** An allowed literal that a deny CIDR covers: deny must still win under SRT. */
-function coveredByDeny(rule: AddressRule, deny: NetworkRule[]): boolean {
-  return deny.some(
-    (d) =>
-      d.kind === 'address' &&
-      (d.port === undefined || d.port === rule.port) &&
-      ruleMatches({ ...d, port: undefined }, { host: rule.address }),
-  );
-}
+/** Warnings of one kind shown one by one; a long list ends in a count. */
+const SHOWN_PER_KIND = 5;
 
 /**
  * Maps the policy onto SRT settings. Returns the rules SRT cannot express
@@ -85,18 +78,32 @@ export function srtSettings(
   }
   const { network, filesystem } = policy;
   const allowed: string[] = [];
+  const blocks: NetworkRule[] = [];
+  // An allowed literal that a deny rule's block covers (on its port, or on
+  // every port) is left out: deny must still win under SRT.
+  const deniedAddresses = new RuleIndex(
+    network.deny.filter((d) => d.kind === 'address'),
+  );
   for (const rule of network.allow) {
     if (namesThisHost(rule)) {
       continue;
     } else if (rule.kind === 'address' && !isSingle(rule)) {
-      warnings.push(
-        `SRT cannot allow an address block: allow entry ${rule.raw} (${rule.source.origin}) is refused under SRT; use the kernel engine or list single addresses`,
-      );
-    } else if (rule.kind === 'address' && coveredByDeny(rule, network.deny)) {
+      blocks.push(rule);
+    } else if (rule.kind === 'address' && deniedAddresses.covering(rule)) {
       continue;
     } else {
       allowed.push(srtEntry(rule));
     }
+  }
+  for (const rule of blocks.slice(0, SHOWN_PER_KIND)) {
+    warnings.push(
+      `SRT cannot allow an address block: allow entry ${rule.raw} (${rule.source.origin}) is refused under SRT; use the kernel engine or list single addresses`,
+    );
+  }
+  if (blocks.length > SHOWN_PER_KIND) {
+    warnings.push(
+      `SRT cannot allow an address block: ${blocks.length - SHOWN_PER_KIND} more allow entries that are blocks are refused under SRT (the dry run lists every rule); use the kernel engine or list single addresses`,
+    );
   }
   const denied: string[] = [];
   const deniedBlocks: string[] = [];

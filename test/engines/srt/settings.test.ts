@@ -172,3 +172,28 @@ test('git configuration stays readable but .git/config is never made writable', 
   const { settings } = srtSettings(policyWith([]), []);
   t.false(settings.filesystem.allowGitConfig);
 });
+
+test('a literal is left out where a denied block covers it on its port', (t) => {
+  const { settings } = srtSettings(
+    policyWith(
+      ['198.18.0.7:443', '198.18.0.8:443', '198.18.1.9', '198.18.2.9:22'],
+      ['198.18.0.0/24:443', '198.18.1.0/24:80', '198.18.2.0/24'],
+    ),
+    [],
+  );
+  const literals = settings.network.allowedDomains.filter((d) =>
+    d.startsWith('198.18.'),
+  );
+  t.deepEqual(literals, ['198.18.1.9']);
+});
+
+test('many refused blocks make a few warnings and a count, not one each', (t) => {
+  const blocks = Array.from({ length: 40 }, (_, i) => `198.18.${i}.0/24`);
+  const { warnings } = srtSettings(policyWith(blocks), []);
+  const about = warnings.filter((w) =>
+    w.includes('cannot allow an address block'),
+  );
+  t.is(about.length, 6);
+  t.regex(about[0]!, /allow entry 198\.18\.0\.0\/24 \(/);
+  t.regex(about[5]!, /35 more allow entries that are blocks are refused/);
+});
