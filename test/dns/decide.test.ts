@@ -148,15 +148,15 @@ test('the index agrees with the policy matcher (nameMayBeAllowed)', (t) => {
   }
 });
 
-test('10,000 name rules: a lookup stays cheap', (t) => {
+// How long lookups take is the benchmark's to measure (npm run bench).
+test('10,000 name rules: each lookup finds its own rule', (t) => {
   const many = rules(
     Array.from({ length: 10_000 }, (_, i) => `*.team${i}.example.test`),
   );
-  const started = performance.now();
   const index = new NameRules(many);
   for (let i = 0; i < 1_000; i++)
-    allowanceFor(index, `svc.team${i}.example.test`);
-  t.true(performance.now() - started < 500);
+    t.not(allowanceFor(index, `svc.team${i}.example.test`), undefined);
+  t.is(allowanceFor(index, 'svc.team10000.example.test'), undefined);
   t.deepEqual(allowanceFor(index, 'api.team9999.example.test'), {
     ports: 'any',
     denyPorts: [],

@@ -7,6 +7,7 @@ import type { Engine, EngineName } from '../../src/engines/types.js';
 function fake(name: EngineName, missing?: string): Engine {
   return {
     name,
+    setupSteps: [],
     probe: async () => ({
       engine: name,
       usable: !missing,

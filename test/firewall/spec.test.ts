@@ -39,14 +39,15 @@ test('name rules do not become static entries', (t) => {
   t.deepEqual(deny, [{ family: 4, cidr: '198.18.0.66', port: 22 }]);
 });
 
-test('10,000 entries are deduplicated quickly', (t) => {
+// Speed is the benchmark's to measure (npm run bench), not a test's.
+test('10,000 distinct entries are all kept, their repeats dropped', (t) => {
   const entries = Array.from({ length: 10_000 }, (_, i) => ({
     family: 4 as const,
     cidr: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
   }));
-  const started = performance.now();
-  t.is(withoutCovered(entries).length, 10_000);
-  t.true(performance.now() - started < 1_000);
+  const kept = withoutCovered([...entries, ...entries.slice(0, 500)]);
+  t.is(kept.length, 10_000);
+  t.is(new Set(kept.map((e) => e.cidr)).size, 10_000);
 });
 
 test('single addresses are only deduplicated; blocks lose covered blocks', (t) => {

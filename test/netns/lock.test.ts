@@ -49,6 +49,8 @@ test('a holder killed with SIGKILL leaves no lock behind, and no file', async (t
   const killed = Date.now();
   holder.kill('SIGKILL');
   await waiting;
-  t.true(Date.now() - killed < 1000, 'free as soon as its holder died');
+  // Not a speed check: a lock left by a dead holder used to stall every
+  // run for 30 s; well under that means the kernel released it.
+  t.true(Date.now() - killed < 10_000, 'free once its holder died');
   t.deepEqual(await readdir(dir), []);
 });
