@@ -49,6 +49,9 @@ try {
       name: 'srt',
       argv: [process.execPath, srtCli, '--settings', settings, '--', 'true'],
       cwd: work,
+      // The srt command leaves its socket files in TMPDIR: keep them in
+      // the bench's own directory, removed at the end.
+      env: { ...process.env, TMPDIR: work } as Record<string, string>,
     },
     {
       name: 'fsbx-srt',

@@ -28,35 +28,50 @@ export function loadSrt() {
 const SECCOMP_ARCH: Record<string, string> = { x64: 'x64', arm64: 'arm64' };
 
 /**
- * SRT's apply-seccomp helper, which blocks Unix sockets the policy does
- * not allow, in the installed package. SRT looks for it beside its own
- * files; inside flow-sandbox's bundle those are elsewhere, and when SRT
- * finds no helper it runs with every Unix socket open and only a warning.
- * So flow-sandbox finds it, hands SRT the path, and treats a missing one
- * as a missing prerequisite.
+ * A file SRT ships in its package's vendor directory, if it is there.
+ * SRT looks for these beside its own files; inside flow-sandbox's bundle
+ * those are elsewhere, so flow-sandbox finds them and hands SRT the paths.
+ */
+function srtVendorFile(...parts: string[]): string | undefined {
+  try {
+    const entry = createRequire(import.meta.url).resolve(
+      '@anthropic-ai/sandbox-runtime',
+    );
+    const file = path.join(path.dirname(entry), '..', 'vendor', ...parts);
+    accessSync(file, constants.R_OK);
+    return path.normalize(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * SRT's apply-seccomp helper, which blocks the Unix sockets the policy
+ * does not allow. Where SRT finds none it runs with every Unix socket
+ * open and only a warning, so a missing one is a missing prerequisite.
  */
 export function findApplySeccomp(
   arch: string = process.arch,
 ): string | undefined {
   const dir = SECCOMP_ARCH[arch];
-  if (!dir) return undefined;
+  const helper = dir
+    ? srtVendorFile('seccomp', dir, 'apply-seccomp')
+    : undefined;
   try {
-    const entry = createRequire(import.meta.url).resolve(
-      '@anthropic-ai/sandbox-runtime',
-    );
-    const helper = path.join(
-      path.dirname(entry),
-      '..',
-      'vendor',
-      'seccomp',
-      dir,
-      'apply-seccomp',
-    );
-    accessSync(helper, constants.X_OK);
-    return path.normalize(helper);
+    if (helper) accessSync(helper, constants.X_OK);
+    return helper;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * SRT's proxy agent for Java (JVMs ignore HTTPS_PROXY). Optional: without
+ * it Java clients get no network, as any client that ignores the proxy.
+ * Not finding it, SRT would ask `npm root -g` on every run (~300 ms).
+ */
+export function findJavaAgent(): string | undefined {
+  return srtVendorFile('java-proxy-agent', 'srt-proxy-agent.jar');
 }
 
 /**
@@ -95,6 +110,8 @@ export async function probeSrt(
   }
   const helper = linux ? findApplySeccomp() : undefined;
   if (helper) facts.applySeccomp = helper;
+  const javaAgent = findJavaAgent();
+  if (javaAgent) facts.javaAgent = javaAgent;
   checks.push(
     helper
       ? { name: 'apply-seccomp', ok: true, detail: helper }
@@ -190,6 +207,7 @@ async function probeLibrary(
       ...(facts.applySeccomp
         ? { seccomp: { applyPath: facts.applySeccomp } }
         : {}),
+      ...(facts.javaAgent ? { javaAgentJarPath: facts.javaAgent } : {}),
     });
     execFileSync(
       '/bin/sh',

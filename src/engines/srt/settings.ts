@@ -27,6 +27,7 @@ export interface SrtSettings {
   socatPath?: string;
   ripgrep?: { command: string };
   seccomp?: { applyPath: string };
+  javaAgentJarPath?: string;
 }
 
 const isSingle = (r: AddressRule) => r.prefix === (r.family === 4 ? 32 : 128);
@@ -179,6 +180,7 @@ export function srtSettings(
       ...(binaries.applySeccomp
         ? { seccomp: { applyPath: binaries.applySeccomp } }
         : {}),
+      ...(binaries.javaAgent ? { javaAgentJarPath: binaries.javaAgent } : {}),
     },
     warnings,
   };
