@@ -3,11 +3,17 @@ import path from 'node:path';
 import { leasedSlots } from './lease.js';
 import { withLock } from './lock.js';
 import { OBJECT_PREFIX } from './names.js';
+import type { SysctlWriter } from './sysctl.js';
 
-/** Where and how forwarding is switched; `procSys` is swapped in tests. */
+/**
+ * Where and how forwarding is switched. Values are read from `procSys`
+ * (swapped in tests; readable even where it is mounted read-only) and
+ * written through `write`, which knows how to get past a read-only mount.
+ */
 export interface ForwardingOptions {
   poolDir: string;
   ipv6: boolean;
+  write: SysctlWriter;
   procSys?: string;
 }
 
@@ -38,6 +44,7 @@ async function readSysctl(root: string, key: string): Promise<string> {
 // from them; 2 keeps accepting them.
 async function keepRouterAdvertisements(
   root: string,
+  write: SysctlWriter,
   state: ForwardingState,
 ): Promise<void> {
   const dir = path.join(root, 'net/ipv6/conf');
@@ -53,7 +60,7 @@ async function keepRouterAdvertisements(
     const value = await readSysctl(root, key).catch(() => '');
     if (value !== '1') continue;
     state.changed[key] ??= value;
-    await writeFile(path.join(root, key), '2');
+    await write(key, '2');
   }
 }
 
@@ -73,9 +80,10 @@ export async function enableForwarding(
     for (const key of keys) {
       const value = await readSysctl(root, key);
       if (value === '1') continue;
-      if (key === IPV6) await keepRouterAdvertisements(root, state);
+      if (key === IPV6)
+        await keepRouterAdvertisements(root, options.write, state);
       state.changed[key] ??= value;
-      await writeFile(path.join(root, key), '1');
+      await options.write(key, '1');
     }
     if (JSON.stringify(state) !== before) {
       await writeFile(stateFile(options.poolDir), JSON.stringify(state));
@@ -90,7 +98,6 @@ export async function enableForwarding(
 export async function restoreForwarding(
   options: ForwardingOptions,
 ): Promise<void> {
-  const root = options.procSys ?? '/proc/sys';
   await withLock(path.join(options.poolDir, 'forwarding.lock'), async () => {
     if ((await leasedSlots(options.poolDir)).size > 0) return;
     const state = await readState(options.poolDir);
@@ -99,11 +106,11 @@ export async function restoreForwarding(
     const first = all.filter((key) => key === IPV4 || key === IPV6) as string[];
     for (const key of [...first, ...all.filter((k) => !first.includes(k))]) {
       // An interface removed since then has nothing left to restore.
-      await writeFile(path.join(root, key), state.changed[key]!).catch(
-        (error: NodeJS.ErrnoException) => {
+      await options
+        .write(key, state.changed[key]!)
+        .catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw error;
-        },
-      );
+        });
     }
     await unlink(stateFile(options.poolDir)).catch(() => undefined);
   });

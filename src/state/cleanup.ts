@@ -6,6 +6,7 @@ import { STATE_FILE } from '../engines/kernel/state.js';
 import { describeError } from '../errors.js';
 import { releaseSlot } from '../netns/lease.js';
 import { restoreForwarding } from '../netns/forwarding.js';
+import { sysctlMethod, sysctlWriter } from '../netns/sysctl.js';
 import { ownerAlive } from './liveness.js';
 import { which } from '../exec/which.js';
 import { SYSTEM_PATH } from '../engines/kernel/probe.js';
@@ -99,9 +100,21 @@ async function removeObject(
     case 'lease':
       await releaseSlot({ file: object.file });
       return;
-    case 'forwarding':
-      await restoreForwarding({ poolDir: object.poolDir, ipv6: true });
+    case 'forwarding': {
+      // The same way a run writes them: through a private procfs where
+      // /proc/sys is read-only (a job container).
+      const method = await sysctlMethod();
+      const write = sysctlWriter({
+        method,
+        exec: ctx.exec,
+        tools:
+          method === 'direct'
+            ? undefined
+            : { unshare: sys('unshare'), mount: sys('mount'), sh: sys('sh') },
+      });
+      await restoreForwarding({ poolDir: object.poolDir, ipv6: true, write });
       return;
+    }
     case 'files':
       await Promise.all(
         object.paths.map((p) => rm(p, { recursive: true, force: true })),

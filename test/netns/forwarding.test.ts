@@ -6,6 +6,12 @@ import {
   enableForwarding,
   restoreForwarding,
 } from '../../src/netns/forwarding.js';
+import { sysctlWriter } from '../../src/netns/sysctl.js';
+import type { CommandRunner } from '../../src/exec/runner.js';
+
+const noExec: CommandRunner = {
+  run: () => Promise.reject(new Error('a direct write starts no process')),
+};
 
 async function fakeProc() {
   const root = await mkdtemp(path.join(os.tmpdir(), 'fsbx-proc-'));
@@ -22,16 +28,17 @@ async function fakeProc() {
     (await readFile(path.join(root, key), 'utf8')).trim();
   const poolDir = path.join(root, 'pool');
   await mkdir(poolDir);
-  return { root, get, poolDir };
+  const write = sysctlWriter({ method: 'direct', exec: noExec, procSys: root });
+  return { root, get, poolDir, write };
 }
 
 test('forwarding goes on, and the last run puts back what was there', async (t) => {
-  const { root, get, poolDir } = await fakeProc();
+  const { root, get, poolDir, write } = await fakeProc();
   try {
     await writeFile(path.join(poolDir, '1.lease'), '{}');
     await writeFile(path.join(poolDir, '2.lease'), '{}');
-    await enableForwarding({ poolDir, ipv6: true, procSys: root });
-    await enableForwarding({ poolDir, ipv6: true, procSys: root });
+    await enableForwarding({ poolDir, ipv6: true, procSys: root, write });
+    await enableForwarding({ poolDir, ipv6: true, procSys: root, write });
     t.is(await get('net/ipv4/ip_forward'), '1');
     t.is(await get('net/ipv6/conf/all/forwarding'), '1');
     t.is(await get('net/ipv6/conf/eth0/accept_ra'), '2');
@@ -39,7 +46,7 @@ test('forwarding goes on, and the last run puts back what was there', async (t) 
     t.is(await get('net/ipv6/conf/fsbxabch/accept_ra'), '1');
 
     await rm(path.join(poolDir, '1.lease'));
-    await restoreForwarding({ poolDir, ipv6: true, procSys: root });
+    await restoreForwarding({ poolDir, ipv6: true, procSys: root, write });
     t.is(
       await get('net/ipv4/ip_forward'),
       '1',
@@ -47,7 +54,7 @@ test('forwarding goes on, and the last run puts back what was there', async (t) 
     );
 
     await rm(path.join(poolDir, '2.lease'));
-    await restoreForwarding({ poolDir, ipv6: true, procSys: root });
+    await restoreForwarding({ poolDir, ipv6: true, procSys: root, write });
     t.is(await get('net/ipv4/ip_forward'), '0');
     t.is(await get('net/ipv6/conf/all/forwarding'), '0');
     t.is(await get('net/ipv6/conf/eth0/accept_ra'), '1');
@@ -57,11 +64,11 @@ test('forwarding goes on, and the last run puts back what was there', async (t) 
 });
 
 test('forwarding that was on stays on', async (t) => {
-  const { root, get, poolDir } = await fakeProc();
+  const { root, get, poolDir, write } = await fakeProc();
   try {
     await writeFile(path.join(root, 'net/ipv4/ip_forward'), '1\n');
-    await enableForwarding({ poolDir, ipv6: false, procSys: root });
-    await restoreForwarding({ poolDir, ipv6: false, procSys: root });
+    await enableForwarding({ poolDir, ipv6: false, procSys: root, write });
+    await restoreForwarding({ poolDir, ipv6: false, procSys: root, write });
     t.is(await get('net/ipv4/ip_forward'), '1');
     t.is(
       await get('net/ipv6/conf/all/forwarding'),

@@ -6,6 +6,7 @@ import type { UndoStack } from '../../exec/undo.js';
 import { enableForwarding, restoreForwarding } from '../../netns/forwarding.js';
 import { claimSlot, releaseSlot, removeEmptyPool } from '../../netns/lease.js';
 import { readRoutes } from '../../netns/routes.js';
+import { sysctlWriter } from '../../netns/sysctl.js';
 import type { ApplyControls, PlanInput } from '../types.js';
 import { poolDirFor, type KernelOptions } from './options.js';
 import { buildKernelPlan, type KernelPlan } from './plan.js';
@@ -60,6 +61,7 @@ export async function establish(options: {
   });
   const plan = buildKernelPlan(input, kernel, lease.subnet.slot, true);
   const ipv6 = plan.netns.ipv6;
+  const write = sysctlWriter({ ...plan.sysctl, exec });
   // Released last: the addresses stay taken until the links are gone.
   track(
     undo,
@@ -71,7 +73,7 @@ export async function establish(options: {
     'release the address lease',
     async () => {
       await releaseSlot(lease);
-      await restoreForwarding({ poolDir, ipv6 });
+      await restoreForwarding({ poolDir, ipv6, write });
       await removeEmptyPool(poolDir);
     },
   );
@@ -83,7 +85,7 @@ export async function establish(options: {
     resolv: host.resolv,
     undo,
     record,
-    extra: { forwarding: () => enableForwarding({ poolDir, ipv6 }) },
+    extra: { forwarding: () => enableForwarding({ poolDir, ipv6, write }) },
   });
   checkAbort(controls);
 

@@ -6,6 +6,11 @@ import { planMounts, type MountPlan } from '../../mounts/plan.js';
 import { kernelNames, type KernelNames } from '../../netns/names.js';
 import { planNetns, type NetnsPlan } from '../../netns/plan.js';
 import { slotSubnet } from '../../netns/pool.js';
+import {
+  privateProcArgv,
+  type SysctlMethod,
+  type SysctlTools,
+} from '../../netns/sysctl.js';
 import { netnsArgv } from '../../netns/apply.js';
 import type { PlanInput } from '../types.js';
 import { poolDirFor, type KernelOptions } from './options.js';
@@ -30,6 +35,8 @@ export interface KernelPlan {
   /** The init script (PID 1) builds the view from the fstab files in fstabDir. */
   mounts: MountPlan & { fstabDir: string; initScript: string };
   command: { argv: string[]; cwd: string };
+  /** How forwarding is switched on: directly, or through a private procfs. */
+  sysctl: { method: SysctlMethod; tools: SysctlTools; example: string[] };
   tools: ToolPaths;
   state: { dir: string; file: string; poolDir: string };
 }
@@ -82,6 +89,13 @@ export function buildKernelPlan(
     { names, subnet, ipv6, ...staticEntries(input.policy.network) },
     backend,
   );
+  const method: SysctlMethod =
+    facts.sysctl === 'private-proc' ? 'private-proc' : 'direct';
+  const sysctlTools = {
+    unshare: tools.unshare ?? 'unshare',
+    mount: tools.mount ?? 'mount',
+    sh: tools.sh ?? 'sh',
+  };
   return {
     runId: input.runId,
     names,
@@ -106,6 +120,14 @@ export function buildKernelPlan(
         argv: input.command.argv,
       }),
       cwd: input.command.cwd,
+    },
+    sysctl: {
+      method,
+      tools: sysctlTools,
+      example:
+        method === 'direct'
+          ? ['echo', '1', '>', '/proc/sys/net/ipv4/ip_forward']
+          : privateProcArgv(sysctlTools, 'net/ipv4/ip_forward', '1'),
     },
     tools,
     state: {
