@@ -9,6 +9,7 @@ import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
 import { srtAuditRecorder } from './audit.js';
 import { blockedFromViolations } from './violations.js';
 import { loadSrt, probeSrt } from './probe.js';
+import { srtLaunch } from './launch.js';
 import { srtSettings, type SrtSettings } from './settings.js';
 
 /**
@@ -20,6 +21,10 @@ import { srtSettings, type SrtSettings } from './settings.js';
  */
 export const PROXY_WAIT =
   'i=0; while [ $i -lt 500 ] && ! { (: </dev/tcp/127.0.0.1/3128) && (: </dev/tcp/127.0.0.1/1080); } 2>/dev/null; do i=$((i+1)); sleep 0.01; done; unset i;';
+
+/** What the plan and the job log say when bubblewrap needs an unmasked /proc. */
+export const PRIVATE_PROC_NOTE =
+  "/proc is masked here (a job container): bubblewrap starts in a private mount namespace over a fresh, unmasked /proc (unshare --mount, mount -t proc), which lets it mount the sandbox's own /proc; the sandbox sees bubblewrap's /proc, as on a host, not Docker's masked one, and the container's /proc is untouched";
 
 /** Settings live in the run's state directory: not /tmp, hidden from the command. */
 function settingsPath(input: PlanInput): string {
@@ -41,16 +46,6 @@ export function hiddenStatePaths(input: PlanInput): string[] {
     ...input.policy.filesystem.allowWrite.map((r) => r.path),
   ];
   return writable.some(inside) ? [input.stateDir] : [root];
-}
-
-/**
- * The shell arguments that start SRT's wrapped command. `exec` makes
- * bubblewrap the controller's own child, so its --die-with-parent ties the
- * sandbox to the controller: a controller killed with SIGKILL takes every
- * process of the sandbox with it instead of leaving them running.
- */
-export function shellArgs(wrapped: string): string[] {
-  return ['-c', `exec ${wrapped}`];
 }
 
 /** The violation lines SRT's proxies recorded in this process. */
@@ -96,15 +91,21 @@ export const srtEngine: Engine = {
       input.probe.facts ?? {},
       { audit: input.audit },
     );
+    const proc = input.probe.facts?.proc === 'private';
     return {
       engine: 'srt',
       warnings,
-      details: { settingsPath: settingsPath(input), settings },
+      details: {
+        settingsPath: settingsPath(input),
+        settings,
+        ...(proc ? { procMount: PRIVATE_PROC_NOTE } : {}),
+      },
     };
   },
 
   async apply(ctx, input, plan, controls, hooks = {}) {
     const settings = plan.details.settings as SrtSettings;
+    if (plan.details.procMount) ctx.log.info(String(plan.details.procMount));
     const undo = new UndoStack();
     const { SandboxManager, SandboxRuntimeConfigSchema } = await loadSrt();
     try {
@@ -159,7 +160,8 @@ export const srtEngine: Engine = {
         const inner = await SandboxManager.wrapWithSandbox(
           `${PROXY_WAIT} ${argv.map(shellQuote).join(' ')}`,
         );
-        const result = await ctx.exec.run(['/bin/sh', ...shellArgs(inner)], {
+        const launch = srtLaunch(inner, input.probe.facts ?? {});
+        const result = await ctx.exec.run([launch.file, ...launch.args], {
           allowFailure: true,
           env: input.command.env,
           cwd: input.command.cwd,
@@ -194,8 +196,7 @@ export const srtEngine: Engine = {
       );
       const child = await runChild(
         {
-          file: '/bin/sh',
-          args: shellArgs(wrapped),
+          ...srtLaunch(wrapped, input.probe.facts ?? {}),
           cwd: input.command.cwd,
           env: input.command.env,
           readyPipe: true,

@@ -1,6 +1,9 @@
 import type { Context } from '../../context.js';
+import { shellQuote } from '../../exec/child.js';
 import { which } from '../../exec/which.js';
 import type { ProbeCheck, ProbeOptions, ProbeResult } from '../types.js';
+import { srtLaunch } from './launch.js';
+import { probeProc } from './proc.js';
 
 const FIX =
   'install bubblewrap, socat and ripgrep, and allow user namespaces (kernel.unprivileged_userns_clone=1, or run the job container with CAP_SYS_ADMIN and seccomp=unconfined); see https://docs.gitlab.com/runner/configuration/advanced-configuration/#the-runnersdocker-section';
@@ -54,10 +57,15 @@ export async function probeSrt(
           },
     );
   }
+  // Docker's masked /proc is found by reading mountinfo, before any run:
+  // it decides how bubblewrap is started.
+  const proc = await probeProc();
+  checks.push(proc.check);
+  Object.assign(facts, proc.facts);
   // A run proves namespaces from inside the sandbox before the command
   // starts (the ready pipe), so only dry runs and doctor probe them here.
-  if (facts.bwrap && !quick)
-    checks.push(await probeNamespaces(ctx, facts.bwrap));
+  if (facts.bwrap && proc.check.ok && !quick)
+    checks.push(await probeNamespaces(ctx, facts));
   if (deep && checks.every((c) => c.ok))
     checks.push(...(await probeLibrary(facts)));
   return { engine: 'srt', usable: checks.every((c) => c.ok), checks, facts };
@@ -65,10 +73,10 @@ export async function probeSrt(
 
 async function probeNamespaces(
   ctx: Context,
-  bwrap: string,
+  facts: Record<string, string>,
 ): Promise<ProbeCheck> {
-  const argv = [
-    bwrap,
+  const bwrap = [
+    facts.bwrap!,
     '--unshare-all',
     '--die-with-parent',
     '--ro-bind',
@@ -80,8 +88,9 @@ async function probeNamespaces(
     '/proc',
     'true',
   ];
+  const launch = srtLaunch(bwrap.map(shellQuote).join(' '), facts);
   try {
-    const result = await ctx.exec.run(argv, {
+    const result = await ctx.exec.run([launch.file, ...launch.args], {
       allowFailure: true,
       timeoutMs: 10_000,
     });
@@ -138,11 +147,14 @@ async function probeLibrary(
       socatPath: facts.socat,
     });
     const { execFileSync } = await import('node:child_process');
-    execFileSync(
-      '/bin/sh',
-      ['-c', await SandboxManager.wrapWithSandbox('true')],
-      { stdio: 'ignore', timeout: 20_000 },
+    const launch = srtLaunch(
+      await SandboxManager.wrapWithSandbox('true'),
+      facts,
     );
+    execFileSync(launch.file, launch.args, {
+      stdio: 'ignore',
+      timeout: 20_000,
+    });
     checks.push({
       name: 'srt sandbox',
       ok: true,
