@@ -15,6 +15,7 @@ export interface PolicyLayer {
   allow: NetworkRule[];
   deny: NetworkRule[];
   unixSockets: PathRule[];
+  denyUnixSockets: PathRule[];
   allowAllUnixSockets?: Setting<boolean>;
   allowLocalBinding?: Setting<boolean>;
   denyRead: PathRule[];
@@ -28,6 +29,7 @@ export function emptyLayer(): PolicyLayer {
     allow: [],
     deny: [],
     unixSockets: [],
+    denyUnixSockets: [],
     denyRead: [],
     allowWrite: [],
     denyWrite: [],
@@ -66,6 +68,7 @@ export function layerFromFile(
     allow: hosts('network.allow', net.allow),
     deny: hosts('network.deny', net.deny),
     unixSockets: paths('network.unix_sockets', net.unix_sockets),
+    denyUnixSockets: paths('network.deny_unix_sockets', net.deny_unix_sockets),
     allowAllUnixSockets: flag(
       'network.allow_all_unix_sockets',
       net.allow_all_unix_sockets,
@@ -104,6 +107,10 @@ export function applyLayer(policy: Policy, layer: PolicyLayer): Policy {
       deny: uniqueBy([...n.deny, ...layer.deny], ruleKey),
       unixSockets: uniqueBy(
         [...n.unixSockets, ...layer.unixSockets],
+        (p) => p.path,
+      ),
+      denyUnixSockets: uniqueBy(
+        [...n.denyUnixSockets, ...layer.denyUnixSockets],
         (p) => p.path,
       ),
       allowAllUnixSockets: layer.allowAllUnixSockets ?? n.allowAllUnixSockets,
