@@ -91,6 +91,25 @@ leaks() {
   fi
 }
 
+# The container's own network before the suite builds its test network in
+# it: with --network none only `lo`, and no route but loopback's. The test
+# network is namespaces joined to each other, never to this one's outside,
+# so no packet of it can leave the machine.
+offline() {
+  local id=$1 links routes
+  section "network of the container"
+  ip -o link show; ip route show table all; ip -6 route show table all
+  links=$(ip -o link show | awk -F': ' '{split($2, a, "@"); print a[1]}' |
+    grep -vx lo)
+  routes=$( (ip route show table all; ip -6 route show table all) |
+    grep -vE '(^| )dev lo( |$)' || true)
+  if [ -z "$links" ] && [ -z "$routes" ]; then
+    result "$id" PASS "--network none: only lo, no route but loopback's; the test network's namespaces have no link out of this one"
+  else
+    result "$id" FAIL "the container has a way out: links: ${links:-none}; routes: $(echo $routes)"
+  fi
+}
+
 # Case 1: the integration suite, which builds its own test network of
 # namespaces inside this container.
 case_suite() {
@@ -136,7 +155,7 @@ case_suite() {
 
 main() {
   case "${1:-}" in
-    suite) case_suite "$2" && leaks "$2-clean" ;;
+    suite) offline "$2-offline"; case_suite "$2" && leaks "$2-clean" ;;
     leaks) leaks "$2" ;;
     *)
       . "$(dirname "$0")/in-container-cases.sh"

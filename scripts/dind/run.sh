@@ -6,9 +6,10 @@
 #
 # Environment: FSBX_DIND_STRICT=1 fails on SKIP too; FSBX_DIND_SUITE_TIMEOUT
 # (seconds, default 900) bounds case 1; FSBX_DIND_HOST_COMPARE=0 skips the
-# host run of the suite; FSBX_DIND_PROFILES (default "runner unmasked")
-# picks the privileged profiles; FSBX_DIND_KEEP_DAEMON=1 leaves a dockerd this run
-# started running (for repeated runs while developing).
+# host run of the suite; FSBX_DIND_PROFILES (default "runner"; add
+# "unmasked" for systempaths=unconfined) picks the privileged profiles;
+# FSBX_DIND_KEEP_DAEMON=1 leaves a dockerd this run started running (for
+# repeated runs while developing).
 set -Eeuo pipefail
 . "$(dirname "$0")/lib.sh"
 trap 'log "unexpected failure (status $?) at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND"' ERR
