@@ -81,7 +81,6 @@ run_all_cases() {
     fi
     run_case "1$suffix" "${FSBX_DIND_SUITE_TIMEOUT:-900}" "$IMAGE_TEST" \
       "${opts[@]}" -- suite "1$suffix"
-    compare_with_host "1$suffix"
     run_case "3$suffix" 180 "$IMAGE_NOBWRAP" "${opts[@]}" \
       -- auto-kernel "3$suffix"
     run_case "3-control$suffix" 180 "$IMAGE_RUNTIME" "${opts[@]}" \
