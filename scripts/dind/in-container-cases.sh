@@ -133,7 +133,7 @@ case_socket() {
   fsbx run "${opts[@]}" --minimum-level "$engine" -- "${call[@]}"
   if [ "$RC" -ne 0 ] && [ "$RC" -ne 125 ] && ! grep -q '^server [0-9]' /tmp/fsbx-out &&
     [ "$(ran_with)" = "$engine" ]; then
-    result "$id-deny" PASS "deny_unix_sockets [$SOCKET]: plan allows sockets: $allowed; docker version failed inside the sandbox (exit $RC: $(grep -m1 -iE 'cannot connect|denied|refused' /tmp/fsbx-err | cut -c1-120))"
+    result "$id-deny" PASS "deny_unix_sockets [$SOCKET]: plan allows sockets: $allowed; docker version failed inside the sandbox (exit $RC: $(grep -v '^\[flow-sandbox\]' /tmp/fsbx-err | grep -m1 -iE 'cannot connect|denied|not permitted|refused' | cut -c1-160))"
   elif [ "$RC" -eq 125 ]; then
     result "$id-deny" FAIL "deny_unix_sockets: flow-sandbox refused (exit 125), the call never ran: $(grep -m1 ERROR /tmp/fsbx-err | cut -c1-200)"
   else
