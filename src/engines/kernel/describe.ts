@@ -52,13 +52,13 @@ function forwardingLine({ sysctl, netns }: KernelPlan): string {
     ? 'net/ipv4/ip_forward and net/ipv6/conf/all/forwarding'
     : 'net/ipv4/ip_forward';
   if (sysctl.method === 'direct') {
-    return `${keys} set to 1 in /proc/sys where off; the last run restores them`;
+    return `${keys} set to 1 in /proc/sys where off; the last run to end puts back what was there`;
   }
   const argv = sysctl.example.map((a) =>
     /^[\w./=:,+-]+$/.test(a) ? a : JSON.stringify(a),
   );
   return [
-    `${keys} set to 1 where off; the last run restores them.`,
+    `${keys} set to 1 where off; the last run to end puts back what was there.`,
     '/proc/sys is read-only here (a job container), so each write runs in a',
     "private mount namespace over a fresh procfs (the container's /proc is untouched):",
     `$ ${argv.join(' ')}`,
