@@ -1,6 +1,7 @@
 // A runner without IPv6 (the usual Docker job container): the sandbox gets
 // no IPv6 either, and everything else works.
 import test from 'ava';
+import { writableSysctl } from '../scripts/testnet/netns.js';
 import { checkScript, parseChecks } from './kernel/probe-script.js';
 import { kernelSkipReason } from './kernel/skip.js';
 import { HOSTS, Testbed } from './kernel/testbed.js';
@@ -11,12 +12,15 @@ const anySkip = kernelSkipReason();
 if (!anySkip) {
   test.before(async () => {
     await testbed.start();
-    await testbed.inRunner([
-      'sysctl',
-      '-qw',
-      'net.ipv6.conf.all.disable_ipv6=1',
-      'net.ipv6.conf.default.disable_ipv6=1',
-    ]);
+    // Read-only /proc/sys (a job container) is no reason to test nothing.
+    const out = await testbed.inRunner(
+      writableSysctl([
+        '-qw',
+        'net.ipv6.conf.all.disable_ipv6=1',
+        'net.ipv6.conf.default.disable_ipv6=1',
+      ]),
+    );
+    if (out.trim()) throw new Error(`IPv6 could not be switched off: ${out}`);
   });
   test.after.always(async () => testbed.stop());
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const BASE_TOOLS = [
   'ip',
@@ -21,6 +22,11 @@ function missing(tools: readonly string[]): string[] {
       return true;
     }
   });
+}
+
+/** True inside a Docker or Podman container (a job container). */
+export function inContainer(): boolean {
+  return ['/.dockerenv', '/run/.containerenv'].some((f) => existsSync(f));
 }
 
 /**

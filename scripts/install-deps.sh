@@ -2,7 +2,9 @@
 # Installs the Debian packages flow-sandbox and its tests need, when missing.
 set -euo pipefail
 
-packages=(bubblewrap socat ripgrep nftables iptables iproute2 util-linux git curl python3 procps bind9-dnsutils)
+# openssh-client: the escape suite's SSH-agent cases (skipped without it).
+packages=(bubblewrap socat ripgrep nftables iptables iproute2 util-linux git curl python3 procps
+  bind9-dnsutils openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

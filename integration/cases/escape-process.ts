@@ -126,6 +126,8 @@ export const ESCAPE_PROCESS_CASES: readonly EscapeCase[] = [
       'host devices (the root block device, /dev/mem, /dev/kmsg, the console memory /dev/vcs*), opened from /dev or made with mknod',
     expected: 'refused',
     why: 'raw disk, memory or console access bypasses every path rule and shows the host',
+    containerRefuses:
+      "Docker's device cgroup lets a container open only its default devices (null, zero, random, tty, ...), whatever its capabilities: the disk, /dev/mem, /dev/kmsg and /dev/vcs* do not open even without a sandbox",
     script: [
       'mm=$(awk \'$5 == "/" { print $3; exit }\' /proc/self/mountinfo)',
       'blk=$(readlink -f "/sys/dev/block/$mm" 2>/dev/null); blk=/dev/${blk##*/}',

@@ -31,5 +31,11 @@ export interface VerdictCase {
    * which does not exist without a sandbox.
    */
   baseline?: boolean;
+  /**
+   * Why a job container refuses the attempt by itself, without any sandbox
+   * (Docker's device cgroup, say). In a container the baseline accepts that
+   * refusal and logs it: there, an engine's refusal of it proves nothing.
+   */
+  containerRefuses?: string;
   gaps?: Partial<Record<EngineName, Gap>>;
 }

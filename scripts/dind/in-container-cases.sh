@@ -84,12 +84,13 @@ auto_engine_case() {
 case_auto_kernel() { auto_engine_case "$1" kernel; }
 case_auto_srt() { auto_engine_case "$1" srt; }
 
-# Case 4: the Docker socket bind-mounted into the job container. A Docker
-# API call through it (curl, already in the image: no docker client needed)
-# must reach the daemon when the policy allows the socket (the default
-# policy does) and fail when it does not. --minimum-level keeps the engine
-# from falling back to none, where the call would succeed for the wrong
-# reason; a deny verdict also needs the command to have run (not exit 125).
+# Case 4: the Docker socket bind-mounted into the job container, and the
+# host's docker client beside it (the runner image ships none). `docker
+# version` must reach the daemon when the policy allows the socket (the
+# default policy does) and fail when a policy file denies it
+# (deny_unix_sockets). --minimum-level keeps the engine from falling back
+# to none, where the call would succeed for the wrong reason; a deny
+# verdict also needs the command to have run under the engine (not 125).
 case_socket() {
   local engine=$1 id=$2
   if ! have_cli || ! have_engine "$engine"; then
@@ -100,40 +101,43 @@ case_socket() {
     return
   fi
   [ -S "$SOCKET" ] || { result "$id-allow" FAIL "$SOCKET is not mounted"; return; }
-
-  section "outside the sandbox"
-  curl -sS --max-time 10 --unix-socket "$SOCKET" http://localhost/version |
-    head -c 300
-  echo
-
-  local call=(curl -sS --max-time 10 --unix-socket "$SOCKET"
-    http://localhost/version)
-  fsbx run --force-sandbox --engine "$engine" --minimum-level "$engine" \
-    -- "${call[@]}"
-  if [ "$RC" -eq 0 ] && grep -q '"ApiVersion"' /tmp/fsbx-out; then
-    result "$id-allow" PASS "default policy: GET /version through the socket answered ($(grep -o '"ApiVersion":"[^"]*"' /tmp/fsbx-out), engine=$(ran_with))"
-  else
-    result "$id-allow" FAIL "default policy: exit $RC, no API answer: $(grep -m1 -E 'ERROR|curl:' /tmp/fsbx-err | cut -c1-200)"
+  if ! command -v docker >/dev/null; then
+    result "$id-allow" FAIL "no docker client in the container (the host's is bind-mounted)"
+    return
   fi
 
-  # A policy file that names no Unix socket.
-  cat >/tmp/no-socket.yml <<'EOF'
-network:
-  unix_sockets: []
-  allow_all_unix_sockets: false
-EOF
+  section "outside the sandbox"
+  docker version --format 'client {{.Client.Version}}, server {{.Server.Version}}'
+
+  local call=(docker version
+    --format 'server {{.Server.Version}} API {{.Server.APIVersion}}')
+  fsbx run --force-sandbox --engine "$engine" --minimum-level "$engine" \
+    -- "${call[@]}"
+  # Without a daemon, docker version still prints the line, with no version.
+  if [ "$RC" -eq 0 ] && grep -q '^server [0-9]' /tmp/fsbx-out; then
+    result "$id-allow" PASS "default policy: docker version reached the daemon ($(head -n 1 /tmp/fsbx-out), engine=$(ran_with))"
+  else
+    result "$id-allow" FAIL "default policy: exit $RC, no answer from the daemon: $(grep -m1 -iE 'ERROR|cannot connect|denied' /tmp/fsbx-err | cut -c1-200)"
+  fi
+
+  # A policy file that denies the socket the default policy allows.
+  printf 'network:\n  deny_unix_sockets: [%s]\n' "$SOCKET" >/tmp/no-socket.yml
   local opts=(--force-sandbox --engine "$engine" --config /tmp/no-socket.yml)
   fsbx run "${opts[@]}" --dry-run --json -- true
-  local listed=no
-  grep -q "$SOCKET" /tmp/fsbx-out && listed=yes
+  local allowed
+  allowed=$(node -e '
+    const j = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const s = j.policy.network.unixSockets.map((r) => r.path);
+    process.stdout.write(s.join(",") || "none");' </tmp/fsbx-out 2>/dev/null ||
+    echo unparsable)
   fsbx run "${opts[@]}" --minimum-level "$engine" -- "${call[@]}"
-  if [ "$RC" -ne 0 ] && [ "$RC" -ne 125 ] &&
-    ! grep -q '"ApiVersion"' /tmp/fsbx-out; then
-    result "$id-deny" PASS "config without the socket: the call failed inside the sandbox (exit $RC: $(grep -m1 'curl:' /tmp/fsbx-err | cut -c1-120))"
+  if [ "$RC" -ne 0 ] && [ "$RC" -ne 125 ] && ! grep -q '^server [0-9]' /tmp/fsbx-out &&
+    [ "$(ran_with)" = "$engine" ]; then
+    result "$id-deny" PASS "deny_unix_sockets [$SOCKET]: plan allows sockets: $allowed; docker version failed inside the sandbox (exit $RC: $(grep -v '^\[flow-sandbox\]' /tmp/fsbx-err | grep -m1 -iE 'cannot connect|denied|not permitted|refused' | cut -c1-160))"
   elif [ "$RC" -eq 125 ]; then
-    result "$id-deny" FAIL "config without the socket: flow-sandbox refused (exit 125), the call never ran: $(grep -m1 ERROR /tmp/fsbx-err | cut -c1-200)"
+    result "$id-deny" FAIL "deny_unix_sockets: flow-sandbox refused (exit 125), the call never ran: $(grep -m1 ERROR /tmp/fsbx-err | cut -c1-200)"
   else
-    result "$id-deny" FAIL "config without the socket: exit $RC, the daemon answered; the merged plan still lists $SOCKET: $listed (policy files extend the default policy, which allows it)"
+    result "$id-deny" FAIL "deny_unix_sockets: exit $RC, engine=$(ran_with), output: $(head -c 120 /tmp/fsbx-out); plan allows sockets: $allowed"
   fi
   leaks "$id-clean"
 }

@@ -91,6 +91,25 @@ leaks() {
   fi
 }
 
+# The container's own network before the suite builds its test network in
+# it: with --network none only `lo`, and no route but loopback's. The test
+# network is namespaces joined to each other, never to this one's outside,
+# so no packet of it can leave the machine.
+offline() {
+  local id=$1 links routes
+  section "network of the container"
+  ip -o link show; ip route show table all; ip -6 route show table all
+  links=$(ip -o link show | awk -F': ' '{split($2, a, "@"); print a[1]}' |
+    grep -vx lo)
+  routes=$( (ip route show table all; ip -6 route show table all) |
+    grep -vE '(^| )dev lo( |$)' || true)
+  if [ -z "$links" ] && [ -z "$routes" ]; then
+    result "$id" PASS "--network none: only lo, no route but loopback's; the test network's namespaces have no link out of this one"
+  else
+    result "$id" FAIL "the container has a way out: links: ${links:-none}; routes: $(echo $routes)"
+  fi
+}
+
 # Case 1: the integration suite, which builds its own test network of
 # namespaces inside this container.
 case_suite() {
@@ -120,6 +139,11 @@ case_suite() {
       END { if (t) print t ": " (e ? e : m) }' /tmp/suite.tap |
     sed 's/^not ok [0-9]* - //; s/  */ /g; s/ message: / /' | cut -c1-260)
   echo "@@ suite pass=$pass fail=$fail skip=$skip rc=$rc"
+  # Escape cases the container refuses by itself (the baseline says so).
+  local excused
+  excused=$(sed -n 's/^[ #]*\(esc-[a-z0-9-]*\): refused without a sandbox in this container.*/\1/p' \
+    /tmp/suite.tap | sort -u | xargs)
+  [ -z "$excused" ] || excused="; refused by the container itself, without a sandbox (proves nothing about the engines here): $excused"
   grep -E '^(not ok |ok .*# SKIP)' /tmp/suite.tap | sed 's/^/@@ suite-line /'
   if [ "$fail" -gt 0 ] || { [ "$rc" -ne 0 ] && [ "$pass" -eq 0 ]; }; then
     result "$id" FAIL "$pass passed, $fail failed, $skip skipped (ava exit $rc); first: ${first:-?}"
@@ -130,13 +154,13 @@ case_suite() {
   elif [ "$skip" -gt 0 ]; then
     result "$id" SKIP "partial: $pass passed, $skip skipped (see the @@ suite-line entries)"
   else
-    result "$id" PASS "$pass integration tests passed, none skipped"
+    result "$id" PASS "$pass integration tests passed, none skipped$excused"
   fi
 }
 
 main() {
   case "${1:-}" in
-    suite) case_suite "$2" && leaks "$2-clean" ;;
+    suite) offline "$2-offline"; case_suite "$2" && leaks "$2-clean" ;;
     leaks) leaks "$2" ;;
     *)
       . "$(dirname "$0")/in-container-cases.sh"

@@ -26,10 +26,11 @@ IMAGE_TEST=$IMAGE_REPO:dind-test
 # engine needs them.
 PRIVILEGED_OPTS=(--cap-add ALL --cap-drop SYS_RESOURCE
   --security-opt seccomp=unconfined)
-# The same with /proc unmasked: Docker masks /proc paths and mounts
-# /proc/sys read-only even with every capability, so a fresh proc mount in a
-# new user namespace (what SRT's bwrap does) fails, and sysctls cannot be
-# written directly. Cases ending in +proc run with this profile.
+# The same with /proc unmasked. Docker masks /proc paths and mounts
+# /proc/sys read-only even with every capability; both engines work around
+# that (a private, fresh procfs: see src/engines/srt/proc.ts and
+# src/netns/sysctl.ts), so this profile only runs when FSBX_DIND_PROFILES
+# names it ("runner unmasked"); its cases end in +proc.
 UNMASKED_OPTS=("${PRIVILEGED_OPTS[@]}" --security-opt systempaths=unconfined)
 
 # The legacy builder works with every client and daemon pairing found on

@@ -6,9 +6,10 @@
 #
 # Environment: FSBX_DIND_STRICT=1 fails on SKIP too; FSBX_DIND_SUITE_TIMEOUT
 # (seconds, default 900) bounds case 1; FSBX_DIND_HOST_COMPARE=0 skips the
-# host run of the suite; FSBX_DIND_PROFILES (default "runner unmasked")
-# picks the privileged profiles; FSBX_DIND_KEEP_DAEMON=1 leaves a dockerd this run
-# started running (for repeated runs while developing).
+# host run of the suite; FSBX_DIND_PROFILES (default "runner"; add
+# "unmasked" for systempaths=unconfined) picks the privileged profiles;
+# FSBX_DIND_KEEP_DAEMON=1 leaves a dockerd this run started running (for
+# repeated runs while developing).
 set -Eeuo pipefail
 . "$(dirname "$0")/lib.sh"
 trap 'log "unexpected failure (status $?) at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND"' ERR
@@ -35,6 +36,7 @@ phase() {
 # On any exit: our containers and the layers of a failed build go, and a
 # daemon we started stops.
 on_exit() {
+  stop_host_suite
   local ids
   ids=$(docker ps -aq --filter "label=$DIND_RUN_LABEL=$RUN_ID" 2>/dev/null ||
     true)
@@ -60,12 +62,17 @@ build_images "$LOG_DIR/build.log"
 phase "project images" "$t"
 
 t=$(now)
-run_host_suite
-phase "host build + suite" "$t"
+build_on_host
+phase "host build" "$t"
 
 t=$(now)
+start_host_suite
 run_all_cases
-phase "container cases" "$t"
+wait_host_suite
+for p in ${FSBX_DIND_PROFILES:-runner}; do
+  compare_with_host "1$([ "$p" = unmasked ] && echo +proc)"
+done
+phase "container cases + host suite" "$t"
 
 check_docker_objects
 check_host_objects

@@ -1,5 +1,6 @@
 import type { CommandRunner } from '../../src/exec/runner.js';
 import type { UndoStack } from '../../src/exec/undo.js';
+import { SAFE_PATH } from './files.js';
 import {
   HOSTS,
   METADATA4,
@@ -90,9 +91,7 @@ function hostSteps(names: NetNames, host: HostSpec): NetStep[] {
         'nsenter',
         `--net=/run/netns/${ns}`,
         '--',
-        'sysctl',
-        '-qw',
-        'net.ipv6.conf.eth0.accept_dad=0',
+        ...writableSysctl(['-qw', 'net.ipv6.conf.eth0.accept_dad=0']),
       ],
     },
     { argv: inNs('link', 'set', 'eth0', 'up') },
@@ -125,6 +124,27 @@ export function networkPlan(names: NetNames): NetStep[] {
         'eth0',
       ],
     },
+  ];
+}
+
+/**
+ * A sysctl command that also works where /proc/sys is read-only (Docker
+ * mounts it so in job containers): it runs in a private mount namespace
+ * over a fresh procfs. The values are those of the network namespace the
+ * command runs in; the caller's /proc is left as it is.
+ */
+export function writableSysctl(args: readonly string[]): string[] {
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    `PATH=${SAFE_PATH}; mount -t proc -o nosuid,nodev,noexec proc /proc && exec sysctl "$@"`,
+    'sh',
+    ...args,
   ];
 }
 

@@ -116,6 +116,13 @@ export function planMounts(options: {
       why: "flow-sandbox's state",
       optional: true,
     })),
+    // Hidden by path even when every socket is allowed (no scan then).
+    ...policy.network.denyUnixSockets.map((rule) => ({
+      kind: 'hide' as const,
+      path: rule.path,
+      why: `deny_unix_sockets ${rule.raw} (${rule.source.origin})`,
+      optional: true,
+    })),
   ];
   const proc: MountStep[] = [
     {

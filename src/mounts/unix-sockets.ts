@@ -1,4 +1,4 @@
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 
 /**
  * Paths of the Unix sockets bound in this network namespace, from
@@ -16,13 +16,20 @@ export function parseProcNetUnix(text: string): string[] {
   return [...paths].sort();
 }
 
-/** The bound socket paths that still exist as sockets. */
+/**
+ * The bound socket paths that still exist as sockets, with links resolved:
+ * dockerd binds /var/run/docker.sock, which the policy's allowance and the
+ * directory scan know as /run/docker.sock; compared unresolved, an allowed
+ * socket was hidden.
+ */
 export async function boundSockets(file = '/proc/net/unix'): Promise<string[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const checked = await Promise.all(
     parseProcNetUnix(text).map(async (p) =>
-      (await lstat(p).catch(() => undefined))?.isSocket() ? p : undefined,
+      (await lstat(p).catch(() => undefined))?.isSocket()
+        ? realpath(p).catch(() => undefined)
+        : undefined,
     ),
   );
-  return checked.filter((p): p is string => !!p);
+  return [...new Set(checked.filter((p): p is string => !!p))];
 }

@@ -1,16 +1,22 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../state/atomic.js';
 import { leasedSlots } from './lease.js';
 import { withLock } from './lock.js';
 import { OBJECT_PREFIX } from './names.js';
+import type { SysctlWriter } from './sysctl.js';
 
-/** Where and how forwarding is switched; `procSys` is swapped in tests. */
+/**
+ * Where and how forwarding is switched. Values are read from `procSys`
+ * (swapped in tests; readable even where it is mounted read-only) and
+ * written through `write`, which knows how to get past a read-only mount.
+ */
 export interface ForwardingOptions {
   poolDir: string;
   /** Whether to switch IPv6 forwarding on too (enabling only). */
   ipv6?: boolean;
   procSys?: string;
+  write: SysctlWriter;
 }
 
 /** What runs changed, shared by every run on the host, so the last one restores it. */
@@ -84,9 +90,7 @@ export async function enableForwarding(
     }
     if (writes.length === 0) return;
     await writeAtomic(stateFile(options.poolDir), JSON.stringify(state));
-    for (const [key, value] of writes) {
-      await writeFile(path.join(root, key), value);
-    }
+    for (const [key, value] of writes) await options.write(key, value);
   });
 }
 
@@ -97,7 +101,6 @@ export async function enableForwarding(
 export async function restoreForwarding(
   options: ForwardingOptions,
 ): Promise<void> {
-  const root = options.procSys ?? '/proc/sys';
   await withLock(path.join(options.poolDir, 'forwarding.lock'), async () => {
     if ((await leasedSlots(options.poolDir)).size > 0) return;
     const state = await readState(options.poolDir);
@@ -106,11 +109,11 @@ export async function restoreForwarding(
     const first = all.filter((key) => key === IPV4 || key === IPV6) as string[];
     for (const key of [...first, ...all.filter((k) => !first.includes(k))]) {
       // An interface removed since then has nothing left to restore.
-      await writeFile(path.join(root, key), state.changed[key]!).catch(
-        (error: NodeJS.ErrnoException) => {
+      await options
+        .write(key, state.changed[key]!)
+        .catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw error;
-        },
-      );
+        });
     }
     // With the temporary file a killed writer may have left.
     for (const file of [

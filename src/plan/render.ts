@@ -26,6 +26,7 @@ export function planToJson(plan: RunPlan): unknown {
         allow: n.allow.map(rule),
         deny: n.deny.map(rule),
         unixSockets: n.unixSockets.map(path),
+        denyUnixSockets: n.denyUnixSockets.map(path),
         allowAllUnixSockets: n.allowAllUnixSockets,
         allowLocalBinding: n.allowLocalBinding,
       },
@@ -62,6 +63,12 @@ function policyLines(policy: Policy): string[] {
     ...rules('allow', n.allow),
     ...rules('deny (wins over allow)', n.deny),
     ...paths('unix sockets', n.unixSockets),
+    ...(n.denyUnixSockets.length
+      ? paths(
+          'denied unix sockets (win over every allowance)',
+          n.denyUnixSockets,
+        )
+      : []),
     `  all unix sockets: ${n.allowAllUnixSockets.value} (${origin(n.allowAllUnixSockets)})`,
     `  local binding: ${n.allowLocalBinding.value} (${origin(n.allowLocalBinding)})`,
     'Filesystem:',

@@ -56,6 +56,7 @@ export function defaultPolicy(
       ],
       deny: [],
       unixSockets: [parsePath(DOCKER_SOCKET, 'default', base, builtIn)],
+      denyUnixSockets: [],
       allowAllUnixSockets: { value: false, source: builtIn },
       allowLocalBinding: { value: true, source: builtIn },
     },

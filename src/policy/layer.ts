@@ -15,6 +15,7 @@ export interface PolicyLayer {
   allow: NetworkRule[];
   deny: NetworkRule[];
   unixSockets: PathRule[];
+  denyUnixSockets: PathRule[];
   allowAllUnixSockets?: Setting<boolean>;
   allowLocalBinding?: Setting<boolean>;
   denyRead: PathRule[];
@@ -28,6 +29,7 @@ export function emptyLayer(): PolicyLayer {
     allow: [],
     deny: [],
     unixSockets: [],
+    denyUnixSockets: [],
     denyRead: [],
     allowWrite: [],
     denyWrite: [],
@@ -69,6 +71,7 @@ export function layerFromFile(
     allow: hosts('network.allow', net.allow),
     deny: hosts('network.deny', net.deny),
     unixSockets: paths('network.unix_sockets', net.unix_sockets),
+    denyUnixSockets: paths('network.deny_unix_sockets', net.deny_unix_sockets),
     allowAllUnixSockets: flag(
       'network.allow_all_unix_sockets',
       net.allow_all_unix_sockets,
@@ -122,6 +125,7 @@ export function applyLayers(
     allow: new UniqueList(ruleKey).add(n.allow),
     deny: new UniqueList(ruleKey).add(n.deny),
     unixSockets: new UniqueList(pathKey).add(n.unixSockets),
+    denyUnixSockets: new UniqueList(pathKey).add(n.denyUnixSockets),
     denyRead: new UniqueList(pathKey).add(f.denyRead),
     allowWrite: new UniqueList(pathKey).add(f.allowWrite),
     denyWrite: new UniqueList(pathKey).add(f.denyWrite),
@@ -132,6 +136,7 @@ export function applyLayers(
     lists.allow.add(layer.allow);
     lists.deny.add(layer.deny);
     lists.unixSockets.add(layer.unixSockets);
+    lists.denyUnixSockets.add(layer.denyUnixSockets);
     lists.denyRead.add(layer.denyRead);
     lists.allowWrite.add(layer.allowWrite);
     lists.denyWrite.add(layer.denyWrite);
@@ -144,6 +149,7 @@ export function applyLayers(
       allow: lists.allow.items,
       deny: lists.deny.items,
       unixSockets: lists.unixSockets.items,
+      denyUnixSockets: lists.denyUnixSockets.items,
       allowAllUnixSockets,
       allowLocalBinding,
     },

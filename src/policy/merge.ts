@@ -85,10 +85,11 @@ function firstSetting(layers: PolicyLayer[], name: SettingName) {
   return layers.find((l) => l[name] !== undefined)?.[name];
 }
 
-// TODO(#6): the operator gates network allow entries and
-// allow_all_unix_sockets only; unix_sockets paths and the filesystem keys
-// of --config are not checked against it (under SRT any Unix socket path
-// already opens them all, so a strict operator cannot narrow that today).
+// TODO(#6): the operator gates network allow entries,
+// allow_all_unix_sockets and the sockets it denies only; other unix_sockets
+// paths and the filesystem keys of --config are not checked against it
+// (under SRT any Unix socket path already opens them all, so a strict
+// operator cannot narrow that today short of denying sockets by path).
 export interface MergeInput {
   /** The built-in policy from the runner's environment. */
   defaults: Policy;
@@ -107,8 +108,18 @@ export function mergePolicy(input: MergeInput): Policy {
   const { operator } = input;
   const refused: RefusedRule[] = [...input.defaults.refused];
   const operatorLayers: PolicyLayer[] = operator
-    ? [{ ...emptyLayer(), allow: operator.allow, deny: operator.deny }]
+    ? [
+        {
+          ...emptyLayer(),
+          allow: operator.allow,
+          deny: operator.deny,
+          denyUnixSockets: operator.denyUnixSockets,
+        },
+      ]
     : [];
+  const operatorDenied = new Map(
+    (operator?.denyUnixSockets ?? []).map((d) => [d.path, d]),
+  );
   // The ceiling: what the defaults and the operator allow (a duplicate in
   // it changes no answer).
   const gate =
@@ -129,9 +140,21 @@ export function mergePolicy(input: MergeInput): Policy {
         });
       return !reason;
     });
+    const unixSockets = layer.unixSockets.filter((rule) => {
+      const denied = operatorDenied.get(rule.path);
+      if (denied)
+        refused.push({
+          raw: rule.raw,
+          field: 'unix_sockets',
+          source: rule.source,
+          reason: `the operator denies this socket (${denied.source.origin}); operator denials always win`,
+        });
+      return !denied;
+    });
     return {
       ...layer,
       allow,
+      unixSockets,
       allowAllUnixSockets: undefined,
       allowLocalBinding: undefined,
       allowGitConfig: undefined,
@@ -141,9 +164,15 @@ export function mergePolicy(input: MergeInput): Policy {
   const sockets = socketsSetting(operator, input.layers, refused);
   const binding = firstSetting(input.layers, 'allowLocalBinding');
   const gitConfig = firstSetting(input.layers, 'allowGitConfig');
+  // A denied socket leaves the allowed list whichever source named it
+  // (the built-in Docker socket too): deny wins.
+  const denied = new Set(policy.network.denyUnixSockets.map((r) => r.path));
   return {
     network: {
       ...policy.network,
+      unixSockets: policy.network.unixSockets.filter(
+        (r) => !denied.has(r.path),
+      ),
       allowAllUnixSockets: sockets ?? policy.network.allowAllUnixSockets,
       allowLocalBinding: binding ?? policy.network.allowLocalBinding,
     },

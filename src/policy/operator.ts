@@ -3,7 +3,9 @@ import { LEVELS, type Level } from '../engines/types.js';
 import { parseNetworkEntry } from './entries.js';
 import { parseYamlDocument, readConfigFile, validateDocument } from './load.js';
 import { stringList } from './schema.js';
-import type { NetworkRule, RuleSource } from './types.js';
+import { parsePath } from './paths.js';
+import { invalidInput } from '../errors.js';
+import type { NetworkRule, PathRule, RuleSource } from './types.js';
 
 /** Most entries an operator list may hold (same bound as a policy file). */
 export const MAX_OPERATOR_ENTRIES = 50_000;
@@ -18,6 +20,7 @@ export const OperatorFileSchema = z
     allowed_domains: domains.optional(),
     denied_domains: domains.optional(),
     allow_all_unix_sockets: z.boolean().optional(),
+    denied_unix_sockets: domains.optional(),
     require_sandbox_for_custom_images: z.boolean().optional(),
     minimum_level: z.enum(LEVELS).optional(),
   })
@@ -37,6 +40,7 @@ const FORMS: Record<string, string> = {
   denied_domains:
     'a list of host, *.host, IP or CIDR entries, each optionally with :PORT',
   allow_all_unix_sockets: 'true or false',
+  denied_unix_sockets: 'a list of absolute socket paths',
   require_sandbox_for_custom_images: 'true or false',
   minimum_level: `one of ${LEVELS.join(', ')}`,
 };
@@ -49,8 +53,29 @@ export interface OperatorPolicy {
   deny: NetworkRule[];
   /** Unset: strict refuses a weaker source's `true`, flexible accepts it. */
   allowAllUnixSockets?: boolean;
+  /** Sockets no job may reach, whatever any other source allows. */
+  denyUnixSockets: PathRule[];
   requireSandboxForCustomImages: boolean;
   minimumLevel?: Level;
+}
+
+// The operator's file serves every job on the runner, so `~` and `.` (the
+// job's home and working directory) have no single meaning there.
+function socketPaths(values: string[], file: string): PathRule[] {
+  return values.map((raw, i) => {
+    const field = `${file}: denied_unix_sockets[${i}]`;
+    if (!raw.startsWith('/')) {
+      throw invalidInput(
+        'POLICY_INVALID',
+        field,
+        raw,
+        FORMS.denied_unix_sockets!,
+        'not an absolute path',
+      );
+    }
+    const root = { home: '/', cwd: '/' };
+    return parsePath(raw, field, root, { kind: 'operator', origin: field });
+  });
 }
 
 /** Validates operator-file text; errors name the file, the field, the value and the accepted form. */
@@ -80,6 +105,7 @@ export async function parseOperatorPolicy(
     allow: rules('allowed_domains'),
     deny: rules('denied_domains'),
     allowAllUnixSockets: parsed.allow_all_unix_sockets,
+    denyUnixSockets: socketPaths(parsed.denied_unix_sockets ?? [], file),
     requireSandboxForCustomImages:
       parsed.require_sandbox_for_custom_images ?? false,
     minimumLevel: parsed.minimum_level,

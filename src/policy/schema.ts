@@ -51,6 +51,7 @@ export const PolicyFileSchema = z
         allow: list.optional(),
         deny: list.optional(),
         unix_sockets: list.optional(),
+        deny_unix_sockets: list.optional(),
         allow_all_unix_sockets: z.boolean().optional(),
         allow_local_binding: z.boolean().optional(),
       })
@@ -74,10 +75,11 @@ export type PolicyFile = z.infer<typeof PolicyFileSchema>;
 export const FIELD_FORMS: Record<string, string> = {
   version: 'the number 1',
   network:
-    'a mapping with allow, deny, unix_sockets, allow_all_unix_sockets, allow_local_binding',
+    'a mapping with allow, deny, unix_sockets, deny_unix_sockets, allow_all_unix_sockets, allow_local_binding',
   'network.allow': 'a list of host, *.host, IP or CIDR entries',
   'network.deny': 'a list of host, *.host, IP or CIDR entries',
   'network.unix_sockets': 'a list of absolute socket paths',
+  'network.deny_unix_sockets': 'a list of absolute socket paths',
   'network.allow_all_unix_sockets': 'true or false',
   'network.allow_local_binding': 'true or false',
   filesystem:

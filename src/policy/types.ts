@@ -61,6 +61,11 @@ export interface NetworkPolicy {
   allow: NetworkRule[];
   deny: NetworkRule[];
   unixSockets: PathRule[];
+  /**
+   * Sockets no source may open: left out of `unixSockets`, and hidden even
+   * where every socket is allowed (deny wins, as for network entries).
+   */
+  denyUnixSockets: PathRule[];
   allowAllUnixSockets: Setting<boolean>;
   allowLocalBinding: Setting<boolean>;
 }

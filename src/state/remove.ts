@@ -8,6 +8,11 @@ import { which } from '../exec/which.js';
 import { removeIptablesRules } from '../firewall/apply.js';
 import { releaseRunSlots, removeEmptyPool } from '../netns/lease.js';
 import { restoreForwarding } from '../netns/forwarding.js';
+import {
+  sysctlMethod,
+  sysctlWriter,
+  type SysctlWriter,
+} from '../netns/sysctl.js';
 
 const TOOLS = ['ip', 'nft', 'iptables', 'ip6tables'] as const;
 const RESTORE = ['iptables-restore', 'ip6tables-restore'] as const;
@@ -24,6 +29,20 @@ export function systemTools(exec: CommandRunner): CommandRunner {
     if (found) paths[name] = found;
   }
   return withToolPaths(exec, paths);
+}
+
+/**
+ * Writes sysctls the way a run does: through a private procfs where
+ * /proc/sys is read-only (a job container), else straight.
+ */
+async function hostSysctlWriter(exec: CommandRunner): Promise<SysctlWriter> {
+  const method = await sysctlMethod();
+  const tool = (name: string) => which(name, SYSTEM_PATH) ?? name;
+  return sysctlWriter({
+    method,
+    exec,
+    tools: { unshare: tool('unshare'), mount: tool('mount'), sh: tool('sh') },
+  });
 }
 
 /** Kills the processes in a network namespace (a killed run's command). */
@@ -78,7 +97,10 @@ export async function removeObject(
       await releaseRunSlots(object.poolDir, object.runId);
       return;
     case 'forwarding':
-      await restoreForwarding({ poolDir: object.poolDir });
+      await restoreForwarding({
+        poolDir: object.poolDir,
+        write: await hostSysctlWriter(exec),
+      });
       await removeEmptyPool(object.poolDir);
       return;
     case 'files':

@@ -14,6 +14,12 @@ import {
   enableForwarding,
   restoreForwarding,
 } from '../../src/netns/forwarding.js';
+import { sysctlWriter } from '../../src/netns/sysctl.js';
+import type { CommandRunner } from '../../src/exec/runner.js';
+
+const noExec: CommandRunner = {
+  run: () => Promise.reject(new Error('a direct write starts no process')),
+};
 
 async function fakeProc() {
   const root = await mkdtemp(path.join(os.tmpdir(), 'fsbx-proc-'));
@@ -30,16 +36,17 @@ async function fakeProc() {
     (await readFile(path.join(root, key), 'utf8')).trim();
   const poolDir = path.join(root, 'pool');
   await mkdir(poolDir);
-  return { root, get, poolDir };
+  const write = sysctlWriter({ method: 'direct', exec: noExec, procSys: root });
+  return { root, get, poolDir, write };
 }
 
 test('forwarding goes on, and the last run puts back what was there', async (t) => {
-  const { root, get, poolDir } = await fakeProc();
+  const { root, get, poolDir, write } = await fakeProc();
   try {
     await writeFile(path.join(poolDir, '1.lease'), '{}');
     await writeFile(path.join(poolDir, '2.lease'), '{}');
-    await enableForwarding({ poolDir, ipv6: true, procSys: root });
-    await enableForwarding({ poolDir, ipv6: true, procSys: root });
+    await enableForwarding({ poolDir, ipv6: true, procSys: root, write });
+    await enableForwarding({ poolDir, ipv6: true, procSys: root, write });
     t.is(await get('net/ipv4/ip_forward'), '1');
     t.is(await get('net/ipv6/conf/all/forwarding'), '1');
     t.is(await get('net/ipv6/conf/eth0/accept_ra'), '2');
@@ -47,7 +54,7 @@ test('forwarding goes on, and the last run puts back what was there', async (t) 
     t.is(await get('net/ipv6/conf/fsbxabch/accept_ra'), '1');
 
     await rm(path.join(poolDir, '1.lease'));
-    await restoreForwarding({ poolDir, ipv6: true, procSys: root });
+    await restoreForwarding({ poolDir, ipv6: true, procSys: root, write });
     t.is(
       await get('net/ipv4/ip_forward'),
       '1',
@@ -55,7 +62,7 @@ test('forwarding goes on, and the last run puts back what was there', async (t) 
     );
 
     await rm(path.join(poolDir, '2.lease'));
-    await restoreForwarding({ poolDir, ipv6: true, procSys: root });
+    await restoreForwarding({ poolDir, ipv6: true, procSys: root, write });
     t.is(await get('net/ipv4/ip_forward'), '0');
     t.is(await get('net/ipv6/conf/all/forwarding'), '0');
     t.is(await get('net/ipv6/conf/eth0/accept_ra'), '1');
@@ -65,11 +72,11 @@ test('forwarding goes on, and the last run puts back what was there', async (t) 
 });
 
 test('forwarding that was on stays on', async (t) => {
-  const { root, get, poolDir } = await fakeProc();
+  const { root, get, poolDir, write } = await fakeProc();
   try {
     await writeFile(path.join(root, 'net/ipv4/ip_forward'), '1\n');
-    await enableForwarding({ poolDir, ipv6: false, procSys: root });
-    await restoreForwarding({ poolDir, ipv6: false, procSys: root });
+    await enableForwarding({ poolDir, ipv6: false, procSys: root, write });
+    await restoreForwarding({ poolDir, ipv6: false, procSys: root, write });
     t.is(await get('net/ipv4/ip_forward'), '1');
     t.is(
       await get('net/ipv6/conf/all/forwarding'),
@@ -82,7 +89,7 @@ test('forwarding that was on stays on', async (t) => {
 });
 
 test('what is about to change is recorded before it changes', async (t) => {
-  const { root, get, poolDir } = await fakeProc();
+  const { root, get, poolDir, write } = await fakeProc();
   try {
     // A setting that reads but cannot be written, even by root: the run
     // fails half way, as one killed there would stop.
@@ -92,7 +99,7 @@ test('what is about to change is recorded before it changes', async (t) => {
       path.join(root, 'net/ipv6/conf/all/forwarding'),
     );
     await t.throwsAsync(
-      enableForwarding({ poolDir, ipv6: true, procSys: root }),
+      enableForwarding({ poolDir, ipv6: true, procSys: root, write }),
     );
     const state = JSON.parse(
       await readFile(path.join(poolDir, 'forwarding.json'), 'utf8'),
@@ -104,7 +111,7 @@ test('what is about to change is recorded before it changes', async (t) => {
     await writeFile(path.join(root, 'net/ipv6/conf/all/forwarding'), '1');
     await writeFile(path.join(root, 'net/ipv4/ip_forward'), '1');
     await writeFile(path.join(poolDir, 'forwarding.json.tmp'), '{"chan');
-    await restoreForwarding({ poolDir, procSys: root });
+    await restoreForwarding({ poolDir, procSys: root, write });
     t.is(await get('net/ipv4/ip_forward'), '0');
     t.is(await get('net/ipv6/conf/eth0/accept_ra'), '1');
     t.deepEqual(await readdir(poolDir), [], 'no record, no half-written one');

@@ -45,6 +45,26 @@ function commands(steps: Array<{ argv: string[]; input?: string }>): string {
     .join('\n');
 }
 
+// How forwarding goes on, and the command that does it where /proc/sys is
+// read-only: an SRE should see that a container's mount is worked around.
+function forwardingLine({ sysctl, netns }: KernelPlan): string {
+  const keys = netns.ipv6
+    ? 'net/ipv4/ip_forward and net/ipv6/conf/all/forwarding'
+    : 'net/ipv4/ip_forward';
+  if (sysctl.method === 'direct') {
+    return `${keys} set to 1 in /proc/sys where off; the last run to end puts back what was there`;
+  }
+  const argv = sysctl.example.map((a) =>
+    /^[\w./=:,+-]+$/.test(a) ? a : JSON.stringify(a),
+  );
+  return [
+    `${keys} set to 1 where off; the last run to end puts back what was there.`,
+    '/proc/sys is read-only here (a job container), so each write runs in a',
+    "private mount namespace over a fresh procfs (the container's /proc is untouched):",
+    `$ ${argv.join(' ')}`,
+  ].join('\n');
+}
+
 /**
  * The kernel plan as the dry run shows it: each long text (ip batches,
  * ruleset, mount steps, init script) as a block of its own, small facts as
@@ -82,6 +102,7 @@ export function describeKernelPlan(plan: KernelPlan): Record<string, unknown> {
         ? `Unix sockets found under ${mounts.sockets.roots.map((r) => r.path).join(', ')} are hidden (under /run: or the run fails), except ${mounts.sockets.allowed.join(', ') || 'none'}`
         : 'all Unix sockets stay reachable (allow_all_unix_sockets)',
     ].join('\n'),
+    forwarding: forwardingLine(plan),
     launch: launch.join(' '),
     initScript: mounts.initScript,
     teardown: commands([

@@ -10,10 +10,11 @@ import {
   removeEmptyPool,
 } from '../../netns/lease.js';
 import { readRoutes } from '../../netns/routes.js';
+import { sysctlWriter } from '../../netns/sysctl.js';
 import type { StepReached } from '../steps.js';
 import type { ApplyControls, PlanInput } from '../types.js';
 import { poolDirFor, type KernelOptions } from './options.js';
-import { buildKernelPlan, type KernelPlan } from './plan.js';
+import { buildKernelPlan, planSysctl, type KernelPlan } from './plan.js';
 import { startResolver } from './resolver.js';
 import { buildSandbox, readHostFiles, track } from './setup.js';
 import { RunRecord } from './state.js';
@@ -59,6 +60,9 @@ export async function establish(options: {
   step('kernel-record');
 
   const poolDir = poolDirFor(input.stateDir, kernel);
+  // Straight into /proc/sys, or through a private procfs where it is
+  // read-only (a job container).
+  const write = sysctlWriter({ ...planSysctl(input), exec });
   // Recorded before the claim, by run id: a run killed between writing its
   // lease and learning the slot still has the lease found and removed.
   // Released last: the addresses stay taken until the links are gone.
@@ -72,7 +76,7 @@ export async function establish(options: {
     'release the address lease',
     async () => {
       await releaseRunSlots(poolDir, input.runId);
-      await restoreForwarding({ poolDir });
+      await restoreForwarding({ poolDir, write });
       await removeEmptyPool(poolDir);
     },
   );
@@ -100,7 +104,7 @@ export async function establish(options: {
       ),
     extra: {
       forwarding: () =>
-        enableForwarding({ poolDir, ipv6 }).then(() =>
+        enableForwarding({ poolDir, ipv6, write }).then(() =>
           step('kernel-forwarding'),
         ),
     },

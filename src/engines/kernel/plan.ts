@@ -7,6 +7,11 @@ import { planMounts, type MountPlan } from '../../mounts/plan.js';
 import { kernelNames, type KernelNames } from '../../netns/names.js';
 import { planNetns, type NetnsPlan } from '../../netns/plan.js';
 import { slotSubnet } from '../../netns/pool.js';
+import {
+  privateProcArgv,
+  type SysctlMethod,
+  type SysctlTools,
+} from '../../netns/sysctl.js';
 import { netnsArgv } from '../../netns/apply.js';
 import type { PlanInput } from '../types.js';
 import { poolDirFor, type KernelOptions } from './options.js';
@@ -31,6 +36,8 @@ export interface KernelPlan {
   /** The init script (PID 1) builds the view from the fstab files in fstabDir. */
   mounts: MountPlan & { fstabDir: string; initScript: string };
   command: { argv: string[]; cwd: string };
+  /** How forwarding is switched on: directly, or through a private procfs. */
+  sysctl: { method: SysctlMethod; tools: SysctlTools; example: string[] };
   tools: ToolPaths;
   state: { dir: string; file: string; poolDir: string };
 }
@@ -54,6 +61,29 @@ function stateDirsToHide(stateDir: string, poolDir: string): string[] {
     srtTempRoot(root),
     ...(poolDir.startsWith(`${root}/`) ? [] : [poolDir]),
   ];
+}
+
+/**
+ * How the run writes the runner's sysctls (pure): straight, or through a
+ * private procfs where the probe found /proc/sys read-only.
+ */
+export function planSysctl(input: PlanInput): KernelPlan['sysctl'] {
+  const tools = toolPaths(input.probe);
+  const method: SysctlMethod =
+    input.probe.facts?.sysctl === 'private-proc' ? 'private-proc' : 'direct';
+  const sysctlTools = {
+    unshare: tools.unshare ?? 'unshare',
+    mount: tools.mount ?? 'mount',
+    sh: tools.sh ?? 'sh',
+  };
+  return {
+    method,
+    tools: sysctlTools,
+    example:
+      method === 'direct'
+        ? ['echo', '1', '>', '/proc/sys/net/ipv4/ip_forward']
+        : privateProcArgv(sysctlTools, 'net/ipv4/ip_forward', '1'),
+  };
 }
 
 /** Builds the whole kernel plan for one address slot (pure). */
@@ -113,6 +143,7 @@ export function buildKernelPlan(
       }),
       cwd: input.command.cwd,
     },
+    sysctl: planSysctl(input),
     tools,
     state: {
       dir: input.stateDir,

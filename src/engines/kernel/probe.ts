@@ -4,6 +4,7 @@ import type { Context } from '../../context.js';
 import { describeError } from '../../errors.js';
 import { which } from '../../exec/which.js';
 import { OBJECT_PREFIX } from '../../netns/names.js';
+import { privateProcArgv, sysctlMethod } from '../../netns/sysctl.js';
 import type { ProbeCheck, ProbeOptions, ProbeResult } from '../types.js';
 
 /** Programs the engine runs; the probe's facts map each to its absolute path. */
@@ -88,6 +89,47 @@ async function netnsCheck(ctx: Context, ip: string): Promise<ProbeCheck> {
   }
 }
 
+// Docker mounts /proc/sys read-only in job containers, even with every
+// capability; forwarding must still go on in the runner's namespace.
+async function sysctlCheck(): Promise<ProbeCheck & { method: string }> {
+  const method = await sysctlMethod();
+  return {
+    name: 'sysctl',
+    ok: true,
+    method,
+    detail:
+      method === 'direct'
+        ? '/proc/sys is writable: forwarding is switched on directly'
+        : "/proc/sys is read-only here (a job container): each sysctl the run changes (forwarding) is written through a fresh procfs mounted in a private mount namespace; the container's own /proc stays as it is",
+  };
+}
+
+// Writes ip_forward's own value back through a private procfs: proves the
+// mount works here without changing anything. Doctor only (deep).
+async function privateProcCheck(
+  ctx: Context,
+  facts: Record<string, string>,
+): Promise<ProbeCheck> {
+  const key = 'net/ipv4/ip_forward';
+  const value = (await readFile(`/proc/sys/${key}`, 'utf8')).trim();
+  const tools = { unshare: facts.unshare!, mount: facts.mount!, sh: facts.sh! };
+  const result = await ctx.exec.run(privateProcArgv(tools, key, value), {
+    allowFailure: true,
+  });
+  return result.exitCode === 0
+    ? {
+        name: 'private procfs',
+        ok: true,
+        detail: `wrote ${key} (unchanged, ${value}) through a private procfs`,
+      }
+    : {
+        name: 'private procfs',
+        ok: false,
+        detail: `a private procfs could not be mounted or written (status ${result.exitCode}): ${result.stderr.trim()}`,
+        fix: 'run the job container with CAP_SYS_ADMIN in the host user namespace (no user-namespace remapping), or with --security-opt systempaths=unconfined',
+      };
+}
+
 /**
  * Probes the host for the kernel engine by looking only: privileges and
  * programs, no process started. A deep probe also creates and removes a
@@ -144,8 +186,13 @@ export async function probeKernel(
       ? 'enabled in this network namespace: the sandbox gets IPv6, filtered'
       : 'disabled in this network namespace: the sandbox gets no IPv6 either',
   });
+  const { method, ...sysctl } = await sysctlCheck();
+  facts.sysctl = method;
+  checks.push(sysctl);
   if (options.deep && facts.ip && checks.every((c) => c.ok)) {
     checks.push(await netnsCheck(ctx, facts.ip));
+    if (method === 'private-proc')
+      checks.push(await privateProcCheck(ctx, facts));
   }
   return { engine: 'kernel', usable: checks.every((c) => c.ok), checks, facts };
 }

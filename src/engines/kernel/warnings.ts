@@ -27,8 +27,13 @@ export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
     );
   }
   if (plan.mounts.sockets.hide) {
+    const allowed = network.unixSockets.map((r) => r.path).join(', ');
     warnings.push(
-      `Unix sockets other than ${network.unixSockets.map((r) => r.path).join(', ') || 'none'} are hidden where found when the run starts (${plan.mounts.sockets.roots.map((r) => `${r.path}, ${r.depth} levels`).join('; ')}); sockets elsewhere or created later stay reachable`,
+      `${allowed ? `Unix sockets other than ${allowed}` : 'All Unix sockets'} are hidden where found when the run starts (${plan.mounts.sockets.roots.map((r) => `${r.path}, ${r.depth} levels`).join('; ')}); sockets elsewhere or created later stay reachable`,
+    );
+  } else if (network.denyUnixSockets.length > 0) {
+    warnings.push(
+      `every Unix socket is allowed except ${network.denyUnixSockets.map((r) => r.path).join(', ')}, hidden at that path; another path to the same socket (a hard link, a bind mount) stays reachable`,
     );
   }
   warnings.push(

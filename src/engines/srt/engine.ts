@@ -13,6 +13,7 @@ import { watchHeld } from './held.js';
 import { completeSettings, hiddenSocketsCheck } from './runtime.js';
 import { blockedFromViolations } from './violations.js';
 import { loadSrt, probeSrt } from './probe.js';
+import { srtLaunch } from './launch.js';
 import { srtSettings, type SrtSettings } from './settings.js';
 
 /**
@@ -29,6 +30,10 @@ import { srtSettings, type SrtSettings } from './settings.js';
  */
 export const PROXY_WAIT =
   'fsbx_i=0; for fsbx_p in 3128 1080; do until : </dev/tcp/127.0.0.1/$fsbx_p; do fsbx_i=$((fsbx_i+1)); if [ $fsbx_i -gt 2000 ]; then [ $fsbx_i -lt 2500 ] || break; sleep 0.01; fi; done 2>/dev/null; done; unset fsbx_i fsbx_p;';
+
+/** What the plan and the job log say when bubblewrap needs an unmasked /proc. */
+export const PRIVATE_PROC_NOTE =
+  "/proc is masked here (a job container): bubblewrap starts in a private mount namespace over a fresh, unmasked /proc (unshare --mount, mount -t proc), which lets it mount the sandbox's own /proc; the sandbox sees bubblewrap's /proc, as on a host, not Docker's masked one, and the container's /proc is untouched";
 
 /** Settings live in the run's state directory: not /tmp, hidden from the command. */
 function settingsPath(input: PlanInput): string {
@@ -58,16 +63,6 @@ export function hiddenStatePaths(input: PlanInput): string[] {
     holdsWritable(root) ? input.stateDir : root,
     ...(holdsWritable(srtRoot) ? [] : [srtRoot]),
   ];
-}
-
-/**
- * The shell arguments that start SRT's wrapped command. `exec` makes
- * bubblewrap the controller's own child, so its --die-with-parent ties the
- * sandbox to the controller: a controller killed with SIGKILL takes every
- * process of the sandbox with it instead of leaving them running.
- */
-export function shellArgs(wrapped: string): string[] {
-  return ['-c', `exec ${wrapped}`];
 }
 
 /** The violation lines SRT's proxies recorded in this process. */
@@ -111,6 +106,7 @@ export const srtEngine: Engine = {
       settings.network.allowAllUnixSockets && sockets.hide
         ? sockets
         : undefined;
+    const proc = input.probe.facts?.proc === 'private';
     return {
       engine: 'srt',
       warnings,
@@ -118,12 +114,14 @@ export const srtEngine: Engine = {
         settingsPath: settingsPath(input),
         settings,
         ...(socketMasks ? { socketMasks } : {}),
+        ...(proc ? { procMount: PRIVATE_PROC_NOTE } : {}),
       },
     };
   },
 
   async apply(ctx, input, plan, controls, hooks = {}) {
     const step = hooks.setupStep ?? (() => undefined);
+    if (plan.details.procMount) ctx.log.info(String(plan.details.procMount));
     const undo = new UndoStack();
     const { SandboxManager, SandboxRuntimeConfigSchema } = await loadSrt();
     try {
@@ -184,7 +182,8 @@ export const srtEngine: Engine = {
         const inner = await SandboxManager.wrapWithSandbox(
           `${PROXY_WAIT} ${argv.map(shellQuote).join(' ')}`,
         );
-        const result = await ctx.exec.run(['/bin/sh', ...shellArgs(inner)], {
+        const launch = srtLaunch(inner, input.probe.facts ?? {});
+        const result = await ctx.exec.run([launch.file, ...launch.args], {
           allowFailure: true,
           env: input.command.env,
           cwd: input.command.cwd,
@@ -226,8 +225,7 @@ export const srtEngine: Engine = {
       let heldStatus: number | undefined;
       const child = await runChild(
         {
-          file: '/bin/sh',
-          args: shellArgs(wrapped),
+          ...srtLaunch(wrapped, input.probe.facts ?? {}),
           cwd: input.command.cwd,
           env: input.command.env,
           readyPipe: true,

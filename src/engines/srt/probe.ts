@@ -3,8 +3,11 @@ import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Context } from '../../context.js';
+import { shellQuote } from '../../exec/child.js';
 import { which } from '../../exec/which.js';
 import type { ProbeCheck, ProbeOptions, ProbeResult } from '../types.js';
+import { srtLaunch } from './launch.js';
+import { probeProc } from './proc.js';
 
 const FIX =
   'install bubblewrap, socat and ripgrep, and allow user namespaces (kernel.unprivileged_userns_clone=1, or run the job container with CAP_SYS_ADMIN and seccomp=unconfined); see https://docs.gitlab.com/runner/configuration/advanced-configuration/#the-runnersdocker-section';
@@ -122,10 +125,15 @@ export async function probeSrt(
           fix: "reinstall flow-sandbox's npm packages (npm ci); SRT ships the helper for x64 and arm64 only",
         },
   );
+  // Docker's masked /proc is found by reading mountinfo, before any run:
+  // it decides how bubblewrap is started.
+  const proc = await probeProc();
+  checks.push(proc.check);
+  Object.assign(facts, proc.facts);
   // A run proves namespaces from inside the sandbox before the command
   // starts (the ready pipe), so only dry runs and doctor probe them here.
-  if (facts.bwrap && !quick)
-    checks.push(await probeNamespaces(ctx, facts.bwrap));
+  if (facts.bwrap && proc.check.ok && !quick)
+    checks.push(await probeNamespaces(ctx, facts));
   if (deep && checks.every((c) => c.ok))
     checks.push(...(await probeLibrary(facts)));
   return { engine: 'srt', usable: checks.every((c) => c.ok), checks, facts };
@@ -133,10 +141,10 @@ export async function probeSrt(
 
 async function probeNamespaces(
   ctx: Context,
-  bwrap: string,
+  facts: Record<string, string>,
 ): Promise<ProbeCheck> {
-  const argv = [
-    bwrap,
+  const bwrap = [
+    facts.bwrap!,
     '--unshare-all',
     '--die-with-parent',
     '--ro-bind',
@@ -148,8 +156,9 @@ async function probeNamespaces(
     '/proc',
     'true',
   ];
+  const launch = srtLaunch(bwrap.map(shellQuote).join(' '), facts);
   try {
-    const result = await ctx.exec.run(argv, {
+    const result = await ctx.exec.run([launch.file, ...launch.args], {
       allowFailure: true,
       timeoutMs: 10_000,
     });
@@ -209,11 +218,14 @@ async function probeLibrary(
         : {}),
       ...(facts.javaAgent ? { javaAgentJarPath: facts.javaAgent } : {}),
     });
-    execFileSync(
-      '/bin/sh',
-      ['-c', await SandboxManager.wrapWithSandbox('true')],
-      { stdio: 'ignore', timeout: 20_000 },
+    const launch = srtLaunch(
+      await SandboxManager.wrapWithSandbox('true'),
+      facts,
     );
+    execFileSync(launch.file, launch.args, {
+      stdio: 'ignore',
+      timeout: 20_000,
+    });
     checks.push({
       name: 'srt sandbox',
       ok: true,

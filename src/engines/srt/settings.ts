@@ -139,6 +139,14 @@ export function srtSettings(
       `SRT on Linux cannot allow one Unix socket path without allowing all of them: to reach ${sockets.join(', ')} every Unix socket is allowed under SRT, and flow-sandbox masks the other sockets it finds when the run starts (under /run, /var/run, /tmp, $HOME, and every socket bound in the runner's network namespace); a socket created later elsewhere stays reachable`,
     );
   }
+  // A denied socket is masked by path under SRT (an empty file in its place):
+  // needed where every socket is open, harmless where seccomp closes them all.
+  const deniedSockets = network.denyUnixSockets.map((s) => s.path);
+  if (allSockets && deniedSockets.length > 0) {
+    warnings.push(
+      `under SRT every Unix socket is allowed except ${deniedSockets.join(', ')}, masked at that path; another path to the same socket (a hard link, a bind mount) stays reachable`,
+    );
+  }
   if (network.allow.some(namesThisHost)) {
     warnings.push(
       "under SRT, localhost is the sandbox's own loopback: servers the command starts are reachable, services on the runner's loopback are not (SRT's proxies are never asked for localhost or loopback addresses)",
@@ -164,7 +172,11 @@ export function srtSettings(
         allowLocalBinding: network.allowLocalBinding.value,
       },
       filesystem: {
-        denyRead: [...filesystem.denyRead.map((p) => p.path), ...hidden],
+        denyRead: [
+          ...filesystem.denyRead.map((p) => p.path),
+          ...deniedSockets,
+          ...hidden,
+        ],
         ...(options.ownTemp ? { allowRead: [options.ownTemp] } : {}),
         allowWrite: filesystem.allowWrite.map((p) => p.path),
         denyWrite: [...filesystem.denyWrite.map((p) => p.path), ...hidden],

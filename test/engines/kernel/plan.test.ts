@@ -178,3 +178,32 @@ test('a runner without IPv6 gives the sandbox none, whatever the backend', (t) =
       .warnings.some((w) => w.includes('ip6tables')),
   );
 });
+
+test('read-only /proc/sys: the plan says forwarding goes through a private procfs', (t) => {
+  const ro = probe({ ...allTools.facts, sysctl: 'private-proc' });
+  const plan = buildKernelPlan(
+    input([], { probe: ro }),
+    DEFAULT_KERNEL_OPTIONS,
+    3,
+    true,
+  );
+  t.is(plan.sysctl.method, 'private-proc');
+  t.deepEqual(plan.sysctl.example.slice(0, 5), [
+    '/usr/bin/unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+  ]);
+  const details = createKernelEngine().plan(input([], { probe: ro }))
+    .details as Record<string, string>;
+  t.regex(details.forwarding!, /read-only here .*\sprivate mount namespace/s);
+  t.regex(details.forwarding!, /\$ \/usr\/bin\/unshare --mount/);
+
+  const direct = createKernelEngine().plan(input([])).details as Record<
+    string,
+    string
+  >;
+  t.regex(direct.forwarding!, /set to 1 in \/proc\/sys where off/);
+  t.notRegex(direct.forwarding!, /unshare/);
+});

@@ -1,8 +1,6 @@
 import test from 'ava';
-import {
-  hiddenStatePaths,
-  shellArgs,
-} from '../../../src/engines/srt/engine.js';
+import { hiddenStatePaths } from '../../../src/engines/srt/engine.js';
+import { shellArgs } from '../../../src/engines/srt/launch.js';
 import type { PlanInput } from '../../../src/engines/types.js';
 import { defaultPolicy } from '../../../src/policy/defaults.js';
 

@@ -1,0 +1,41 @@
+/**
+ * The shell arguments that start SRT's wrapped command. `exec` makes
+ * bubblewrap the controller's own child, so its --die-with-parent ties the
+ * sandbox to the controller: a controller killed with SIGKILL takes every
+ * process of the sandbox with it instead of leaving them running.
+ */
+export function shellArgs(wrapped: string): string[] {
+  return ['-c', `exec ${wrapped}`];
+}
+
+/**
+ * How bubblewrap's wrapped command line starts: `/bin/sh -c "exec …"`,
+ * under the private-/proc prefix where the probe found /proc masked (see
+ * proc.ts). Every step execs, so bubblewrap stays the controller's own
+ * child (its --die-with-parent holds). mount runs by the absolute path the
+ * probe found, never from the job's PATH. A failed mount exits 125 before
+ * bubblewrap starts: the ready pipe then shows nothing of the job ran.
+ */
+export function srtLaunch(
+  wrapped: string,
+  facts: Record<string, string>,
+): { file: string; args: string[] } {
+  const shell = shellArgs(wrapped);
+  if (facts.proc !== 'private') return { file: '/bin/sh', args: shell };
+  return {
+    file: facts.unshare!,
+    args: [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/sh',
+      '-c',
+      '"$1" -t proc -o nosuid,nodev,noexec proc /proc || exit 125; shift; exec "$@"',
+      'sh',
+      facts.mount!,
+      '/bin/sh',
+      ...shell,
+    ],
+  };
+}
