@@ -7,6 +7,7 @@ import { HELPER_VARIABLE, type CommandRunner } from '../exec/runner.js';
 import { which } from '../exec/which.js';
 import { removeIptablesRules } from '../firewall/apply.js';
 import { releaseRunSlots, removeEmptyPool } from '../netns/lease.js';
+import { removeCreated } from '../mounts/created.js';
 import { restoreForwarding } from '../netns/forwarding.js';
 import {
   sysctlMethod,
@@ -107,6 +108,9 @@ export async function removeObject(
       await Promise.all(
         object.paths.map((p) => rm(p, { recursive: true, force: true })),
       );
+      return;
+    case 'created':
+      await removeCreated(object.paths);
       return;
     default: {
       const unknown: never = object;

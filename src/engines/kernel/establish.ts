@@ -98,10 +98,16 @@ export async function establish(options: {
     undo,
     record,
     step,
-    created: (paths) =>
-      ctx.log.warn(
-        `the command created protected paths that did not exist when the run started; removed: ${paths.join(', ')}`,
-      ),
+    created: ({ removed, redirected }) => {
+      if (removed.length)
+        ctx.log.warn(
+          `the command created protected paths that did not exist when the run started; removed: ${removed.join(', ')}`,
+        );
+      if (redirected.length)
+        ctx.log.warn(
+          `the command created protected paths through a directory it replaced with a link; left alone, as they lead outside the working directory: ${redirected.join(', ')}`,
+        );
+    },
     extra: {
       forwarding: () =>
         enableForwarding({ poolDir, ipv6, write }).then(() =>

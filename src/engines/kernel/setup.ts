@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../../exec/runner.js';
 import type { UndoStack } from '../../exec/undo.js';
@@ -14,6 +14,7 @@ import {
 import { renderFstab, stepEntries } from '../../mounts/fstab.js';
 import { SOCKETS_CHECK, SOCKETS_TAB, VIEW_FSTAB } from '../../mounts/launch.js';
 import { prepareDevStaging } from '../../mounts/dev.js';
+import { removeCreated } from '../../mounts/created.js';
 import { resolveMounts } from '../../mounts/resolve.js';
 import { createNetns, removeNetns } from '../../netns/apply.js';
 import type { StepReached } from '../steps.js';
@@ -94,35 +95,24 @@ async function prepareView(
 /**
  * Protected paths that did not exist when the run started cannot be
  * mounted read-only: what the command creates there is removed once it
- * has ended (links themselves, never what they point to). Recorded
- * first, so a killed run's are removed by the cleanup too.
+ * has ended (see removeCreated). Recorded first, so a killed run's are
+ * removed by the cleanup too.
  */
 function removeCreatedLater(
   undo: UndoStack,
   record: RunRecord,
   absent: string[],
-  created: (paths: string[]) => void,
+  report: (result: { removed: string[]; redirected: string[] }) => void,
 ): void {
   if (absent.length === 0) return;
   track(
     undo,
     record,
-    [{ kind: 'files', paths: absent }],
+    [{ kind: 'created', paths: absent }],
     'remove protected paths the command created',
     async () => {
-      const found = await Promise.all(
-        absent.map((p) =>
-          lstat(p).then(
-            () => p,
-            () => undefined,
-          ),
-        ),
-      );
-      const paths = found.filter((p): p is string => p !== undefined);
-      await Promise.all(
-        paths.map((p) => rm(p, { recursive: true, force: true })),
-      );
-      if (paths.length > 0) created(paths);
+      const result = await removeCreated(absent);
+      if (result.removed.length || result.redirected.length) report(result);
     },
   );
 }
@@ -174,8 +164,8 @@ export async function buildSandbox(options: {
   record: RunRecord;
   step: StepReached;
   extra: Record<string, () => Promise<unknown>>;
-  /** Told which protected paths the command created (and that they were removed). */
-  created: (paths: string[]) => void;
+  /** Told which protected paths the command created, and which were removed. */
+  created: (result: { removed: string[]; redirected: string[] }) => void;
 }): Promise<Record<string, number>> {
   const { exec, plan, resolv, undo, record, step, extra } = options;
   const files = [

@@ -10,7 +10,9 @@ export type RecordedObject =
   | { kind: 'nft-table'; family: 'inet'; name: string }
   | { kind: 'iptables'; chain: string; ipv6: boolean; teardown: string }
   | { kind: 'forwarding'; poolDir: string }
-  | { kind: 'files'; paths: string[] };
+  | { kind: 'files'; paths: string[] }
+  /** Paths the command was not to create: removed only where they lead where planned. */
+  | { kind: 'created'; paths: string[] };
 
 /** The state file: who owns the run and what it holds right now. */
 export interface KernelState {

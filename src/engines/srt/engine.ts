@@ -233,7 +233,7 @@ export const srtEngine: Engine = {
             step('srt-sandbox');
             return watchHeld(bwrap, (status) => {
               ctx.log.warn(
-                "the command ended with the sandbox's init stopped (ptrace): the sandbox and what it left running are killed",
+                `the command ended with the sandbox's init stopped (ptrace): the sandbox and what it left running are killed; ${status === undefined ? "the command's exit status went with the stopped init (reported as killed, 137)" : `the command's exit status was ${status}`}`,
               );
               heldStatus = status;
               process.kill(bwrap, 'SIGKILL');
