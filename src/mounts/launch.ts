@@ -1,3 +1,5 @@
+import { RESTORE_JOB_ENV } from '../exec/jobenv.js';
+
 /** Absolute paths of the util-linux tools the launch uses (from the probe). */
 export interface LaunchTools {
   setpriv: string;
@@ -42,10 +44,13 @@ export const SOCKETS_CHECK = 'sockets.check';
  * that never got that far is a sandbox failure, not its exit status.
  * A shell starts background commands with SIGINT and SIGQUIT ignored, and
  * the command could not undo that; env --default-signal restores them.
+ * The job's loader variables (LD_PRELOAD, NODE_OPTIONS, ...) cross this
+ * privileged chain under inert names (jobenv.ts) and are put back by a
+ * shell that starts only after setpriv has dropped every capability.
  */
 export const INIT_SCRIPT = `set -euf
-fstabs=$1 cwd=$2 setpriv=$3 mount=$4 env=$5
-shift 5
+fstabs=$1 cwd=$2 setpriv=$3 mount=$4 env=$5 sh=$6
+shift 6
 writable() {
   while read -r id _ _ _ point opts rest; do
     case ",$opts," in *,ro,*) continue ;; esac
@@ -85,7 +90,7 @@ exec 5<&- 6<&-
 cd "$cwd"
 { echo ready >&3; } 2>/dev/null || :
 exec 3>&- 4<&0
-"$env" --default-signal=INT,QUIT "$setpriv" --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@" <&4 4<&- &
+"$env" --default-signal=INT,QUIT "$setpriv" --no-new-privs --inh-caps=-all --bounding-set=-all -- "$sh" -c '${RESTORE_JOB_ENV} exec "$@"' fsbx-job "$@" <&4 4<&- &
 child=$!
 exec 4<&-
 for sig in HUP INT QUIT TERM USR1 USR2; do
@@ -139,6 +144,7 @@ export function launchArgv(options: {
     tools.setpriv,
     tools.mount,
     tools.env,
+    tools.sh,
     ...argv,
   ];
 }

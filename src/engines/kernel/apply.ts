@@ -6,6 +6,7 @@ import {
   SandboxError,
 } from '../../errors.js';
 import { runChild } from '../../exec/child.js';
+import { launchEnv } from '../../exec/jobenv.js';
 import { tagHelpers, type CommandRunner } from '../../exec/runner.js';
 import { UndoStack } from '../../exec/undo.js';
 import type {
@@ -48,7 +49,7 @@ function runInside(
     const [file, ...args] = launchFor(sandbox, input, argv);
     const result = await exec.run([file!, ...args], {
       allowFailure: true,
-      env: input.command.env,
+      env: launchEnv(input.command.env),
       timeoutMs: 60_000,
     });
     return {
@@ -123,7 +124,7 @@ export async function applyKernel(
         file: file!,
         args,
         cwd: input.command.cwd,
-        env: input.command.env,
+        env: launchEnv(input.command.env),
         readyPipe: true,
         onReady: () => step('kernel-sandbox'),
       },

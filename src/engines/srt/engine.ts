@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT_SANDBOX_FAILURE, SandboxError } from '../../errors.js';
 import { READY_PREAMBLE, runChild, shellQuote } from '../../exec/child.js';
+import { launchEnv, RESTORE_JOB_ENV } from '../../exec/jobenv.js';
 import { UndoStack } from '../../exec/undo.js';
 import { srtTempRoot } from '../../state/dir.js';
 import { writeOwner } from '../../state/owner.js';
@@ -180,12 +181,12 @@ export const srtEngine: Engine = {
       // falling back to another engine is safe.
       const runInside: RunInside = async (argv) => {
         const inner = await SandboxManager.wrapWithSandbox(
-          `${PROXY_WAIT} ${argv.map(shellQuote).join(' ')}`,
+          `${PROXY_WAIT} ${RESTORE_JOB_ENV} ${argv.map(shellQuote).join(' ')}`,
         );
         const launch = srtLaunch(inner, input.probe.facts ?? {});
         const result = await ctx.exec.run([launch.file, ...launch.args], {
           allowFailure: true,
-          env: input.command.env,
+          env: launchEnv(input.command.env),
           cwd: input.command.cwd,
           timeoutMs: 60_000,
         });
@@ -219,7 +220,7 @@ export const srtEngine: Engine = {
       // protection. CI jobs each have a checkout of their own.
       const command = input.command.argv.map(shellQuote).join(' ');
       const wrapped = await SandboxManager.wrapWithSandbox(
-        `${PROXY_WAIT} ${hiddenSocketsCheck(mustHide)} ${READY_PREAMBLE} exec ${command}`,
+        `${PROXY_WAIT} ${hiddenSocketsCheck(mustHide)} ${READY_PREAMBLE} ${RESTORE_JOB_ENV} exec ${command}`,
       );
       ctx.log.debug('srt sandbox command built');
       let heldStatus: number | undefined;
@@ -227,7 +228,7 @@ export const srtEngine: Engine = {
         {
           ...srtLaunch(wrapped, input.probe.facts ?? {}),
           cwd: input.command.cwd,
-          env: input.command.env,
+          env: launchEnv(input.command.env),
           readyPipe: true,
           onReady: (bwrap) => {
             step('srt-sandbox');
