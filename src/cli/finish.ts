@@ -6,9 +6,12 @@ import type { Context } from '../context.js';
 import type { ApplyHooks, RunOutcome } from '../engines/types.js';
 import { invalidInput } from '../errors.js';
 import type { RunPlan } from '../plan/types.js';
+import { ruleMatches } from '../policy/match.js';
+import type { Policy } from '../policy/types.js';
 import type { RunReport, SelftestResult } from '../report/types.js';
 import { emptyBlocked } from '../report/types.js';
 import {
+  DEFAULT_SELFTEST_ADDRESS,
   probeConfig,
   runSelftest,
   selftestTable,
@@ -58,6 +61,33 @@ export function selftestHook(
       return !strict;
     },
   };
+}
+
+/**
+ * The self-test proves the sandbox refuses an outside address; one the
+ * policy allows would pass it or fail it by chance (a refused connection
+ * from the host itself looks like the sandbox's refusal), so it is an
+ * error before anything is applied.
+ */
+export function checkSelftestAddress(
+  options: RunOptions,
+  policy: Policy,
+): void {
+  if (!options.selftest) return;
+  const address = options.selftestAddress ?? DEFAULT_SELFTEST_ADDRESS;
+  const allowing = policy.network.allow.find((rule) =>
+    ruleMatches({ ...rule, port: undefined }, { host: address }),
+  );
+  if (!allowing) return;
+  throw invalidInput(
+    'USAGE',
+    options.selftestAddress
+      ? '--selftest-address'
+      : 'the default self-test address',
+    address,
+    'an address the policy refuses (one outside every allow entry)',
+    `allow entry ${allowing.raw} from ${allowing.source.origin} covers it, so the self-test could prove nothing`,
+  );
 }
 
 /** The end-of-run report, from the plan and what the engine saw. */

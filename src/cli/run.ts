@@ -29,6 +29,7 @@ import {
 import { checkAuditEngine, reportAudit } from './audit.js';
 import {
   buildReport,
+  checkSelftestAddress,
   finishReport,
   selftestHook,
   type SelftestState,
@@ -195,6 +196,7 @@ async function decideAndApply(
   const setupStep = faultHook(ctx.env);
   const prepared = await preparePolicy(ctx, options);
   const { policy, decision, minimumLevel } = prepared;
+  checkSelftestAddress(options, policy);
   const tried: ProbeResult[] = [];
   for (;;) {
     const choice = decision.apply

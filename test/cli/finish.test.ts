@@ -1,5 +1,6 @@
 import test from 'ava';
 import {
+  checkSelftestAddress,
   buildReport,
   selftestHook,
   type SelftestState,
@@ -75,4 +76,28 @@ test('the report of an unsandboxed run says nothing was observed', (t) => {
   t.deepEqual(report.blocked.visibility, [
     'no sandbox: nothing was blocked or observed',
   ]);
+});
+
+test('a self-test address the policy allows is refused before anything is applied', (t) => {
+  const allowing = defaultPolicy(
+    { CI_SERVER_HOST: '198.18.99.2' },
+    { home: '/home/job', cwd: '/builds/p' },
+  );
+  const asked = {
+    selftest: true,
+    selftestAddress: '198.18.99.2',
+  } as RunOptions;
+  const error = t.throws(() => checkSelftestAddress(asked, allowing));
+  t.regex(
+    error!.message,
+    /--selftest-address: "198\.18\.99\.2" is not accepted/,
+  );
+  t.regex(error!.message, /allow entry 198\.18\.99\.2 from CI_SERVER_HOST/);
+  t.notThrows(() => checkSelftestAddress(asked, policy));
+  t.notThrows(() =>
+    checkSelftestAddress({ ...asked, selftest: false }, allowing),
+  );
+  t.notThrows(() =>
+    checkSelftestAddress({ selftest: true } as RunOptions, allowing),
+  );
 });
