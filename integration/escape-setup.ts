@@ -2,6 +2,7 @@
 // loopback and Unix sockets, an ssh-agent holding a key, links it left in
 // the work directory, another run's state. Everything is named after the
 // test network and the suite's nonce, and removed by stop().
+import { readlinkSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -192,6 +193,7 @@ export async function setUpEscapeWorld(net: Testnet): Promise<EscapeWorld> {
         FSBXT_STATE_ROOT: stateDirOf(net),
         FSBXT_OUTSIDE_FILE: outsideFile,
         FSBXT_WORK: net.paths.work,
+        FSBXT_RUNNER_IPC: readlinkSync('/proc/self/ns/ipc'),
         SSH_AUTH_SOCK: agent.socket,
       },
     };

@@ -206,6 +206,45 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
     after: { kind: 'file', path: '${FSBXT_WORK}/.mcp.json' },
   },
   {
+    id: 'esc-write-git-commondir',
+    description:
+      '.git/commondir written to point git at a copy of .git with a hook and core.fsmonitor of the job’s making',
+    expected: 'refused',
+    why: "git reads configuration and hooks from the directory commondir names: they would run outside the sandbox at the runner's next git command",
+    script: `{ echo ../fsbxt-evil-git > .git/commondir; } 2>/dev/null\nverdict true`,
+    after: { kind: 'file', path: '${FSBXT_WORK}/.git/commondir' },
+  },
+  {
+    id: 'esc-write-git-renamed',
+    description:
+      '.git renamed away, and a writable copy with a hook put in its place',
+    expected: 'refused',
+    why: "the protections of .git/hooks and .git/config are by path: a copy in .git's place would carry the job's hooks to the runner's next git command",
+    script: [
+      'need git',
+      'verdict eval \'mv .git ".git-fsbxt-$$" 2>/dev/null\'',
+      'if [ -d ".git-fsbxt-$$" ]; then mv ".git-fsbxt-$$" .git; fi',
+    ].join('\n'),
+  },
+  {
+    id: 'esc-write-claude-settings',
+    description:
+      "Claude Code's project settings (.claude/settings.json, whose hooks run for the next agent) written in the work directory",
+    expected: 'refused',
+    why: 'files that configure tools on their next use stay as they were, existing or not',
+    script: `{ mkdir -p .claude && echo '{}' > .claude/settings.json; } 2>/dev/null\nverdict true`,
+    after: { kind: 'file', path: '${FSBXT_WORK}/.claude/settings.json' },
+  },
+  {
+    id: 'esc-sysv-ipc',
+    description:
+      "the runner's SysV IPC namespace (shared memory, semaphores, message queues of root services)",
+    expected: 'refused',
+    why: 'SysV IPC is a channel to the runner’s processes that no network rule sees',
+    script:
+      'verdict test "$(readlink /proc/self/ns/ipc)" = "$FSBXT_RUNNER_IPC"',
+  },
+  {
     id: 'esc-write-dev-shm',
     description: 'a file written to /dev/shm outlives the sandbox on the host',
     expected: 'refused',

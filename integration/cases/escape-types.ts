@@ -65,5 +65,6 @@ export const ESCAPE_ENV_NAMES = [
   'FSBXT_STATE_ROOT',
   'FSBXT_OUTSIDE_FILE',
   'FSBXT_WORK',
+  'FSBXT_RUNNER_IPC',
   'SSH_AUTH_SOCK',
 ] as const;

@@ -31,8 +31,11 @@ export const LOADER_VARIABLES = [
   'OPENSSL_MODULES',
 ] as const;
 
-/** Where a set-aside variable travels: an inert name. */
-export const JOB_PREFIX = 'FLOW_SANDBOX_JOB_';
+/**
+ * Where a set-aside variable travels: an inert name (not FLOW_SANDBOX_*,
+ * which names the controller's own settings, never shown to the command).
+ */
+export const JOB_PREFIX = 'FSBX_JOB_';
 const NAMES = `${JOB_PREFIX}NAMES`;
 
 /**

@@ -1,4 +1,4 @@
-import { lstat, realpath, rm } from 'node:fs/promises';
+import { lstat, readdir, realpath, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -26,4 +26,54 @@ export async function removeCreated(
     removed.push(p);
   }
   return { removed, redirected };
+}
+
+/**
+ * Removes the empty placeholders a sandbox made at paths that did not
+ * exist (bubblewrap mounts over a file or directory it creates on the
+ * host, and SRT removes them when its command ends; a killed run leaves
+ * them). Only what is still empty goes, deepest first, and only where the
+ * path still leads where planned: anything with content is left alone.
+ */
+export async function removePlaceholders(
+  paths: readonly string[],
+): Promise<string[]> {
+  const removed: string[] = [];
+  const deepestFirst = [...paths].sort((a, b) => b.length - a.length);
+  for (const p of deepestFirst) {
+    const stat = await lstat(p).catch(() => undefined);
+    if (!stat) continue;
+    const parent = path.dirname(p);
+    if ((await realpath(parent).catch(() => undefined)) !== parent) continue;
+    if (stat.isFile() && stat.size === 0) {
+      await unlink(p).catch(() => undefined);
+      removed.push(p);
+    } else if (
+      stat.isDirectory() &&
+      (await readdir(p).catch(() => ['?'])).length === 0
+    ) {
+      await rmdir(p).catch(() => undefined);
+      removed.push(p);
+    }
+  }
+  return removed;
+}
+
+/** What the job log says after removeCreated. */
+export function createdWarnings(result: {
+  removed: string[];
+  redirected: string[];
+}): string[] {
+  return [
+    ...(result.removed.length
+      ? [
+          `the command created protected paths that did not exist when the run started; removed: ${result.removed.join(', ')}`,
+        ]
+      : []),
+    ...(result.redirected.length
+      ? [
+          `the command created protected paths through a directory it replaced with a link; left alone, as they lead outside the working directory: ${result.redirected.join(', ')}`,
+        ]
+      : []),
+  ];
 }

@@ -108,7 +108,8 @@ exit "$status"
 /**
  * The argv that starts a command in the run's namespaces (pure):
  * setpriv ties the chain to the controller (killed with it), nsenter joins
- * the network namespace, unshare makes the mount and PID namespaces, and
+ * the network namespace, unshare makes the mount, IPC (the runner's SysV
+ * shared memory and queues) and PID namespaces, and
  * the init script does the rest.
  */
 export function launchArgv(options: {
@@ -131,6 +132,7 @@ export function launchArgv(options: {
     '--mount',
     '--propagation',
     'private',
+    '--ipc',
     '--pid',
     '--fork',
     '--kill-child',

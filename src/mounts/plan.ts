@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Policy } from '../policy/types.js';
-import { protectedPaths } from './protected.js';
+import { PROTECTED_PARENTS, protectedPaths } from './protected.js';
 
 /**
  * One step of the filesystem view, in the order it is mounted. `optional`
@@ -87,6 +87,21 @@ export function planMounts(options: {
       why: `allow_write ${rule.raw} (${rule.source.origin})`,
       optional: true,
     }));
+  // A writable directory that holds protected paths is bound onto itself:
+  // a mount point cannot be renamed (EBUSY), so the command cannot move
+  // it away and put an unprotected copy in its place.
+  const under = (p: string, dir: string) =>
+    p === dir || p.startsWith(`${dir}/`);
+  const pinned: MountStep[] = PROTECTED_PARENTS.map((name) =>
+    path.join(cwd, name),
+  )
+    .filter((p) => fs.allowWrite.some((rule) => under(p, rule.path)))
+    .map((p) => ({
+      kind: 'writable',
+      path: p,
+      why: 'holds protected paths: a mount point of its own cannot be renamed away',
+      optional: true,
+    }));
   const readOnly: MountStep[] = [
     ...fs.denyWrite.map((rule) => ({
       kind: 'read-only' as const,
@@ -155,6 +170,7 @@ export function planMounts(options: {
     steps: [
       ...proc,
       ...writable,
+      ...pinned,
       ...readOnly,
       {
         kind: 'file',

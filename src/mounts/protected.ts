@@ -1,3 +1,4 @@
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -16,6 +17,9 @@ export const PROTECTED_FILES = [
   '.profile',
   '.ripgreprc',
   '.mcp.json',
+  // Claude Code's project settings: their hooks run for the next agent.
+  '.claude/settings.json',
+  '.claude/settings.local.json',
 ];
 
 export const PROTECTED_DIRECTORIES = [
@@ -24,6 +28,31 @@ export const PROTECTED_DIRECTORIES = [
   '.claude/commands',
   '.claude/agents',
 ];
+
+/** Files and directories in .git that make git read configuration elsewhere. */
+export const GIT_REDIRECTS = [
+  '.git/commondir',
+  '.git/config.worktree',
+  '.git/worktrees',
+];
+
+/**
+ * Protected paths SRT does not protect by itself (it knows the names
+ * above and .git/hooks and .git/config): flow-sandbox adds them.
+ */
+export const SRT_EXTRA_PROTECTED = [
+  '.git/modules',
+  ...GIT_REDIRECTS,
+  '.claude/settings.json',
+  '.claude/settings.local.json',
+];
+
+/**
+ * Directories that hold protected paths: each is made a mount point of
+ * its own (bound onto itself), so the command cannot rename it away and
+ * put a writable copy in its place.
+ */
+export const PROTECTED_PARENTS = ['.git', '.claude'];
 
 /** The protected paths in a working directory, each with the reason. */
 export function protectedPaths(options: {
@@ -45,6 +74,11 @@ export function protectedPaths(options: {
       '.git/modules',
       "submodules' hooks and configuration run code outside the sandbox later",
     ),
+    // Each of these points git at other configuration and hooks: a
+    // directory named in commondir, per-worktree config, linked worktrees.
+    ...GIT_REDIRECTS.map((name) =>
+      at(name, 'points git at configuration and hooks elsewhere'),
+    ),
     // Readable either way (allow_git_config means readable); never
     // writable: core.hooksPath or core.fsmonitor written here would run
     // code outside the sandbox at the runner's next git command.
@@ -55,4 +89,20 @@ export function protectedPaths(options: {
         : 'git configuration is not allowed by the policy',
     ),
   ];
+}
+
+/**
+ * The protected names of a working directory that do not exist now (and
+ * `.claude`, the parent of two of them): where a sandbox may leave empty
+ * placeholders behind.
+ */
+export async function absentProtectedPaths(cwd: string): Promise<string[]> {
+  const names = [...PROTECTED_FILES, ...PROTECTED_DIRECTORIES, '.claude'];
+  const found = await Promise.all(
+    names.map(async (name) => {
+      const p = path.join(cwd, name);
+      return (await lstat(p).catch(() => undefined)) ? undefined : p;
+    }),
+  );
+  return found.filter((p): p is string => p !== undefined);
 }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { SandboxError } from '../errors.js';
 import type { Context } from '../context.js';
 import {
   AGENT_CONFIG_PATH,
@@ -89,6 +91,9 @@ function git(ctx: Context, cwd: string, args: string[]) {
       '-c',
       'core.fsmonitor=false',
       '--no-pager',
+      // A job may have added refs/replace/ entries in a reused checkout:
+      // the trusted version is the object itself, never a replacement.
+      '--no-replace-objects',
       ...args,
     ],
     { allowFailure: true, timeoutMs: 15_000, env: gitEnv(ctx.env) },
@@ -100,7 +105,13 @@ function gitEnv(env: Record<string, string | undefined>) {
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined && !k.startsWith('GIT_')) out[k] = v;
   }
-  return { ...out, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
+  return {
+    ...out,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_OPTIONAL_LOCKS: '0',
+    GIT_NO_REPLACE_OBJECTS: '1',
+    GIT_NO_LAZY_FETCH: '1',
+  };
 }
 
 async function resolveCommit(ctx: Context, cwd: string, ref: string) {
@@ -123,10 +134,28 @@ async function showAt(ctx: Context, cwd: string, commit: string) {
     `${commit}:${AGENT_CONFIG_PATH}`,
   ]);
   if (blob.exitCode !== 0) return undefined;
-  const text = await git(ctx, cwd, ['cat-file', 'blob', blob.stdout.trim()]);
+  const id = blob.stdout.trim();
+  const text = await git(ctx, cwd, ['cat-file', 'blob', id]);
   if (text.exitCode !== 0)
     throw new Error(`git cat-file failed: ${text.stderr.trim()}`);
+  // A reused checkout's object store was writable to earlier jobs: the
+  // file must hash to the id its commit names (a rewritten loose object
+  // would not).
+  if (blobId(text.stdout, id.length) !== id)
+    throw new SandboxError(
+      'POLICY_INVALID',
+      `the trusted version of ${AGENT_CONFIG_PATH} cannot be read: at ${commit} it is object ${id}, but the stored content hashes otherwise (an object rewritten in place in this checkout?); fetch a clean checkout`,
+    );
   return text.stdout;
+}
+
+/** Git's id of a blob with this (UTF-8) text: SHA-1, or SHA-256 for 64-digit ids. */
+export function blobId(text: string, idLength: number): string {
+  const body = Buffer.from(text, 'utf8');
+  return createHash(idLength === 64 ? 'sha256' : 'sha1')
+    .update(`blob ${body.length}\0`)
+    .update(body)
+    .digest('hex');
 }
 
 /** The refs that may hold the default branch, most authoritative first. */

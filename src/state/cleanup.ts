@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import type { KernelState } from '../engines/kernel/state.js';
 import { STATE_FILE } from '../engines/kernel/state.js';
 import { describeError } from '../errors.js';
+import { removeCreated, removePlaceholders } from '../mounts/created.js';
 import { RUN_DIR, TRANSIT_DIR, transitName } from './dir.js';
 import { ownerAlive } from './liveness.js';
 import { OWNER_FILE, type OwnerRecord } from './owner.js';
@@ -51,6 +52,8 @@ async function cleanRun(
   await Promise.all(
     (owner?.files ?? []).map((f) => rm(f, { recursive: true, force: true })),
   );
+  await removePlaceholders(owner?.placeholders ?? []);
+  await removeCreated(owner?.created ?? []);
   return failures;
 }
 

@@ -8,6 +8,10 @@ export interface OwnerRecord {
   startedAt: string;
   /** Files outside the state directory the run made (SRT's temp directory). */
   files?: string[];
+  /** Paths where the sandbox may leave empty placeholders (see removePlaceholders). */
+  placeholders?: string[];
+  /** Protected paths absent at start: what is there after a killed run goes (removeCreated). */
+  created?: string[];
 }
 
 export const OWNER_FILE = 'owner.json';
@@ -21,12 +25,16 @@ export async function writeOwner(
   stateDir: string,
   runId: string,
   files: string[] = [],
+  placeholders: string[] = [],
+  created: string[] = [],
 ): Promise<void> {
   const record: OwnerRecord = {
     runId,
     pid: process.pid,
     startedAt: new Date().toISOString(),
     files,
+    ...(placeholders.length ? { placeholders } : {}),
+    ...(created.length ? { created } : {}),
   };
   await writeAtomic(
     path.join(stateDir, OWNER_FILE),

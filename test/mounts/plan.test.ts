@@ -27,7 +27,13 @@ test('the working directory and /tmp are writable, parents first', (t) => {
   const writable = plan.steps
     .filter((s) => s.kind === 'writable')
     .map((s) => (s as { path: string }).path);
-  t.deepEqual(writable, ['/tmp', '/builds/group/project']);
+  t.deepEqual(writable, [
+    '/tmp',
+    '/builds/group/project',
+    // Pinned: bound onto themselves so they cannot be renamed away.
+    '/builds/group/project/.git',
+    '/builds/group/project/.claude',
+  ]);
 });
 
 test('~/.ssh and the state directory are hidden, after every writable bind', (t) => {
@@ -166,7 +172,7 @@ test('fstab text: binds, remounts, tmpfs and /dev/null masks, escaped paths', (t
   );
 });
 
-test('the launch chain joins the netns, unshares mount and PID, drops every capability', (t) => {
+test('the launch chain joins the netns, unshares mount, IPC and PID, drops every capability', (t) => {
   const argv = launchArgv({
     tools: {
       setpriv: '/usr/bin/setpriv',
@@ -181,7 +187,7 @@ test('the launch chain joins the netns, unshares mount and PID, drops every capa
     cwd: '/builds/p',
     argv: ['sh', '-c', 'echo "$HOME"; rm -rf /'],
   });
-  t.deepEqual(argv.slice(0, 17), [
+  t.deepEqual(argv.slice(0, 18), [
     '/usr/bin/setpriv',
     '--pdeathsig',
     'KILL',
@@ -193,6 +199,7 @@ test('the launch chain joins the netns, unshares mount and PID, drops every capa
     '--mount',
     '--propagation',
     'private',
+    '--ipc',
     '--pid',
     '--fork',
     '--kill-child',
@@ -200,7 +207,7 @@ test('the launch chain joins the netns, unshares mount and PID, drops every capa
     '/bin/sh',
     '-c',
   ]);
-  t.is(argv[17], INIT_SCRIPT);
+  t.is(argv[18], INIT_SCRIPT);
   t.deepEqual(
     argv.slice(-3),
     ['sh', '-c', 'echo "$HOME"; rm -rf /'],

@@ -101,16 +101,17 @@ test("a run's leases are found by its run id and released; others stay", async (
     for (const runId of ['a', 'b']) {
       await claimSlot({ poolDir, pool: tinyPool, runId, routes: [] });
     }
-    // Not a lease this version writes (they are linked whole into place).
-    await writeFile(path.join(poolDir, '9.lease'), '');
+    // Not a lease this version writes (they are linked whole into place);
+    // slot 99 lies outside the tiny pool, so no claim above can be it.
+    await writeFile(path.join(poolDir, '99.lease'), '');
     // The claim of a run killed before it linked it to a slot.
     await writeFile(path.join(poolDir, '.claim-a'), '{"runId":"a"}');
     await releaseRunSlots(poolDir, 'a');
     const left = await readdir(poolDir);
     t.is(left.length, 2);
-    t.true(left.includes('9.lease'));
+    t.true(left.includes('99.lease'));
     await releaseRunSlots(poolDir, 'b');
-    t.deepEqual(await readdir(poolDir), ['9.lease']);
+    t.deepEqual(await readdir(poolDir), ['99.lease']);
   } finally {
     await rm(poolDir, { recursive: true, force: true });
   }

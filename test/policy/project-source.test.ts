@@ -229,3 +229,11 @@ test('branch names are checked before they go into a revision', (t) => {
     /not a valid branch name/,
   );
 });
+
+test('a blob id is git’s own (SHA-1, and SHA-256 for 64-digit ids)', async (t) => {
+  const { blobId } = await import('../../src/policy/project-source.js');
+  const text = 'network_policy:\n  allowed_domains: [a.example]\n';
+  t.is(blobId(text, 40), '5249f0a73cb228e7da944d93e3254f2d222ceafe');
+  t.is(blobId(text, 64).length, 64);
+  t.not(blobId(`${text} `, 40), '5249f0a73cb228e7da944d93e3254f2d222ceafe');
+});

@@ -11,6 +11,7 @@ import {
 } from '../../netns/lease.js';
 import { readRoutes } from '../../netns/routes.js';
 import { sysctlWriter } from '../../netns/sysctl.js';
+import { createdWarnings } from '../../mounts/created.js';
 import type { StepReached } from '../steps.js';
 import type { ApplyControls, PlanInput } from '../types.js';
 import { poolDirFor, type KernelOptions } from './options.js';
@@ -98,15 +99,8 @@ export async function establish(options: {
     undo,
     record,
     step,
-    created: ({ removed, redirected }) => {
-      if (removed.length)
-        ctx.log.warn(
-          `the command created protected paths that did not exist when the run started; removed: ${removed.join(', ')}`,
-        );
-      if (redirected.length)
-        ctx.log.warn(
-          `the command created protected paths through a directory it replaced with a link; left alone, as they lead outside the working directory: ${redirected.join(', ')}`,
-        );
+    created: (result) => {
+      for (const warning of createdWarnings(result)) ctx.log.warn(warning);
     },
     extra: {
       forwarding: () =>

@@ -10,6 +10,8 @@ import { SRT_SETUP_STEPS } from '../steps.js';
 import type { Engine, EnginePlan, PlanInput, RunInside } from '../types.js';
 import { planSockets, type SocketPlan } from '../../mounts/plan.js';
 import { srtAuditRecorder } from './audit.js';
+import { createdWarnings, removeCreated } from '../../mounts/created.js';
+import { absentProtectedPaths } from '../../mounts/protected.js';
 import { watchHeld } from './held.js';
 import { completeSettings, hiddenSocketsCheck } from './runtime.js';
 import { blockedFromViolations } from './violations.js';
@@ -132,7 +134,27 @@ export const srtEngine: Engine = {
       // removes it, and kills the socat bridges serving sockets in it, from
       // a controller killed at any point after this.
       const tmp = srtTempDir(input);
-      await writeOwner(input.stateDir, input.runId, [tmp]);
+      // Bubblewrap also makes empty placeholders in the working directory
+      // for protected paths that do not exist yet; SRT removes them when
+      // the command ends, the cleanup does for a killed run.
+      const { settings, mustHide, absent } = await completeSettings(
+        plan.details.settings as SrtSettings,
+        input.command.cwd,
+        plan.details.socketMasks as SocketPlan | undefined,
+      );
+      await writeOwner(
+        input.stateDir,
+        input.runId,
+        [tmp],
+        await absentProtectedPaths(input.command.cwd),
+        absent,
+      );
+      // What the command creates where protected paths were absent goes
+      // when it has ended (bound before the sandbox exists: registered now).
+      undo.push('remove protected paths the command created', async () => {
+        const result = await removeCreated(absent);
+        for (const warning of createdWarnings(result)) ctx.log.warn(warning);
+      });
       await mkdir(tmp, { recursive: true, mode: 0o700 });
       const previousTmp = process.env.TMPDIR;
       process.env.TMPDIR = tmp;
@@ -142,11 +164,6 @@ export const srtEngine: Engine = {
         await rm(tmp, { recursive: true, force: true });
       });
       step('srt-temp-dir');
-      const { settings, mustHide } = await completeSettings(
-        plan.details.settings as SrtSettings,
-        input.command.cwd,
-        plan.details.socketMasks as SocketPlan | undefined,
-      );
       const parsed = SandboxRuntimeConfigSchema.safeParse(settings);
       if (!parsed.success) {
         throw new SandboxError(

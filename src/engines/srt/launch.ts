@@ -9,25 +9,32 @@ export function shellArgs(wrapped: string): string[] {
 }
 
 /**
- * How bubblewrap's wrapped command line starts: `/bin/sh -c "exec …"`,
+ * How bubblewrap's wrapped command line starts: `/bin/sh -c "exec …"` in
+ * an IPC namespace of its own (`unshare --ipc`: bubblewrap as SRT starts
+ * it shares the runner's SysV shared memory, semaphores and queues), and
  * under the private-/proc prefix where the probe found /proc masked (see
  * proc.ts). Every step execs, so bubblewrap stays the controller's own
- * child (its --die-with-parent holds). mount runs by the absolute path the
- * probe found, never from the job's PATH. A failed mount exits 125 before
- * bubblewrap starts: the ready pipe then shows nothing of the job ran.
+ * child (its --die-with-parent holds). unshare and mount run by the
+ * absolute paths the probe found, never from the job's PATH. A failed
+ * mount exits 125 before bubblewrap starts: the ready pipe then shows
+ * nothing of the job ran.
  */
 export function srtLaunch(
   wrapped: string,
   facts: Record<string, string>,
 ): { file: string; args: string[] } {
   const shell = shellArgs(wrapped);
-  if (facts.proc !== 'private') return { file: '/bin/sh', args: shell };
+  if (!facts.unshare) return { file: '/bin/sh', args: shell };
+  if (facts.proc !== 'private') {
+    return { file: facts.unshare, args: ['--ipc', '--', '/bin/sh', ...shell] };
+  }
   return {
-    file: facts.unshare!,
+    file: facts.unshare,
     args: [
       '--mount',
       '--propagation',
       'private',
+      '--ipc',
       '--',
       '/bin/sh',
       '-c',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Context } from '../../context.js';
 import { shellQuote } from '../../exec/child.js';
 import { which } from '../../exec/which.js';
+import { SYSTEM_PATH } from '../kernel/probe.js';
 import type { ProbeCheck, ProbeOptions, ProbeResult } from '../types.js';
 import { srtLaunch } from './launch.js';
 import { probeProc } from './proc.js';
@@ -130,6 +131,19 @@ export async function probeSrt(
   const proc = await probeProc();
   checks.push(proc.check);
   Object.assign(facts, proc.facts);
+  // Bubblewrap starts in an IPC namespace of its own (launch.ts).
+  const unshare = linux ? which('unshare', SYSTEM_PATH) : undefined;
+  if (unshare) facts.unshare ??= unshare;
+  checks.push(
+    unshare
+      ? { name: 'unshare', ok: true, detail: unshare }
+      : {
+          name: 'unshare',
+          ok: false,
+          detail: `unshare not found in ${SYSTEM_PATH} (it gives the sandbox an IPC namespace of its own)`,
+          fix: 'install util-linux',
+        },
+  );
   // A run proves namespaces from inside the sandbox before the command
   // starts (the ready pipe), so only dry runs and doctor probe them here.
   if (facts.bwrap && proc.check.ok && !quick)

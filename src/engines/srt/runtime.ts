@@ -1,7 +1,8 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { shellQuote } from '../../exec/child.js';
 import type { SocketPlan } from '../../mounts/plan.js';
+import { SRT_EXTRA_PROTECTED } from '../../mounts/protected.js';
 import { socketsToHide } from '../../mounts/resolve.js';
 import type { SrtSettings } from './settings.js';
 
@@ -10,6 +11,11 @@ export interface RuntimeSettings {
   settings: SrtSettings;
   /** Sockets under /run that must not be sockets inside the sandbox. */
   mustHide: string[];
+  /**
+   * Protected paths that do not exist yet: what the command creates there
+   * is removed once it has ended (see removeCreated).
+   */
+  absent: string[];
 }
 
 /**
@@ -18,9 +24,11 @@ export interface RuntimeSettings {
  * - SRT on Linux allows every Unix socket or none, so when the policy
  *   lists some (the Docker socket), the unlisted sockets found now are
  *   masked with SRT's read denial (a /dev/null over each);
- * - a checkout's `.git/modules` (submodules' hooks and configuration)
- *   is write-protected when it exists, as the kernel engine does; SRT
- *   protects only the top-level `.git/hooks` and `.git/config`.
+ * - the protected paths SRT does not know (`.git/modules`, git's
+ *   pointers to other configuration, Claude Code's project settings) are
+ *   write-protected where they exist, and listed where they do not, for
+ *   the run to remove what the command creates there, as the kernel
+ *   engine does.
  */
 export async function completeSettings(
   planned: SrtSettings,
@@ -31,10 +39,14 @@ export async function completeSettings(
   const found = masks
     ? await socketsToHide(masks, filesystem.denyRead)
     : { required: [], bestEffort: [] };
-  const modules = path.join(cwd, '.git', 'modules');
-  const hasModules = (
-    await stat(modules).catch(() => undefined)
-  )?.isDirectory();
+  const extra = SRT_EXTRA_PROTECTED.map((name) => path.join(cwd, name));
+  const exists = await Promise.all(
+    extra.map(
+      async (p) => (await lstat(p).catch(() => undefined)) !== undefined,
+    ),
+  );
+  const present = extra.filter((_, i) => exists[i]);
+  const absent = extra.filter((_, i) => !exists[i]);
   return {
     settings: {
       ...planned,
@@ -45,10 +57,11 @@ export async function completeSettings(
           ...found.required,
           ...found.bestEffort,
         ],
-        denyWrite: [...filesystem.denyWrite, ...(hasModules ? [modules] : [])],
+        denyWrite: [...filesystem.denyWrite, ...present],
       },
     },
     mustHide: found.required,
+    absent,
   };
 }
 

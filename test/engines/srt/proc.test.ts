@@ -40,10 +40,11 @@ test('mount points are decoded from their octal escapes', (t) => {
   t.deepEqual(maskedProcMounts(line), ['/proc/odd name']);
 });
 
-test('on a host, bubblewrap starts from sh as before', (t) => {
-  t.deepEqual(srtLaunch('/usr/bin/bwrap -- true', { proc: 'host' }), {
-    file: '/bin/sh',
-    args: shellArgs('/usr/bin/bwrap -- true'),
+test('on a host, bubblewrap starts from sh, in an IPC namespace of its own', (t) => {
+  const facts = { proc: 'host', unshare: '/usr/bin/unshare' };
+  t.deepEqual(srtLaunch('/usr/bin/bwrap -- true', facts), {
+    file: '/usr/bin/unshare',
+    args: ['--ipc', '--', '/bin/sh', ...shellArgs('/usr/bin/bwrap -- true')],
   });
 });
 
@@ -55,15 +56,21 @@ test('under masked /proc, bubblewrap starts over a private, fresh /proc', (t) =>
   };
   const { file, args } = srtLaunch('/usr/bin/bwrap -- true', facts);
   t.is(file, '/usr/bin/unshare');
-  t.deepEqual(args.slice(0, 4), ['--mount', '--propagation', 'private', '--']);
-  const script = args[6]!;
+  t.deepEqual(args.slice(0, 5), [
+    '--mount',
+    '--propagation',
+    'private',
+    '--ipc',
+    '--',
+  ]);
+  const script = args[7]!;
   t.regex(
     script,
     /"\$1" -t proc -o nosuid,nodev,noexec proc \/proc \|\| exit 125/,
   );
   t.regex(script, /exec "\$@"$/);
   // mount by its absolute path, then the unchanged shell line (exec bwrap).
-  t.deepEqual(args.slice(7), [
+  t.deepEqual(args.slice(8), [
     'sh',
     '/usr/bin/mount',
     '/bin/sh',
