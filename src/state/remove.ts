@@ -129,7 +129,20 @@ export async function killHelpers(
   runId: string,
   files: string[],
 ): Promise<void> {
+  // A helper may fork (socat serves each connection in a child) while the
+  // scan runs: scan again until one finds nothing, a few times at most.
+  for (let pass = 0; pass < 5; pass++) {
+    if ((await killHelpersOnce(runId, files)) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function killHelpersOnce(
+  runId: string,
+  files: string[],
+): Promise<number> {
   const tag = `\0${HELPER_VARIABLE}=${runId}\0`;
+  let killed = 0;
   for (const pid of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const read = (file: string) =>
@@ -139,9 +152,11 @@ export async function killHelpers(
     if (serves || `\0${await read('environ')}`.includes(tag)) {
       try {
         process.kill(Number(pid), 'SIGKILL');
+        killed++;
       } catch {
         // Already gone.
       }
     }
   }
+  return killed;
 }
