@@ -46,10 +46,24 @@ function signalControls(): ApplyControls & { dispose(): void } {
   };
 }
 
+/** Where to find the accepted forms, for mistakes in the command line. */
+function usageHint(error: unknown): string {
+  if (!(error instanceof CommanderError)) return '';
+  return [
+    'commander.unknownOption',
+    'commander.unknownCommand',
+    'commander.excessArguments',
+    'commander.missingArgument',
+    'commander.optionMissingArgument',
+  ].includes(error.code)
+    ? '; `flow-sandbox --help` and `flow-sandbox run --help` list what is accepted'
+    : '';
+}
+
 function fail(error: unknown, format: 'text' | 'json'): number {
   const message =
     error instanceof SandboxError || error instanceof CommanderError
-      ? error.message.replace(/^error: /, '')
+      ? error.message.replace(/^error: /, '') + usageHint(error)
       : `internal error: ${describeError(error)}`;
   const log = createLogger({ level: 'error', format });
   log.error(message, error instanceof SandboxError ? { code: error.code } : {});

@@ -116,8 +116,15 @@ function enforceMinimum(choice: EngineChoice): EngineChoice {
     .filter((c) => !c.usable)
     .map((c) => `${c.engine}: ${summary(c)}`)
     .join('; ');
+  if (choice.requested !== 'auto' && choice.requested === choice.chosen) {
+    // Not the runner's doing: the engine asked for is below the minimum.
+    throw new SandboxError(
+      'LEVEL_NOT_MET',
+      `--engine ${choice.requested} is below the minimum sandbox level ${choice.minimumLevel} (levels: srt > kernel > none); the command was not run. Ask for an engine at or above it (--engine auto picks the strongest that runs here) or lower --minimum-level.`,
+    );
+  }
   throw new SandboxError(
     'LEVEL_NOT_MET',
-    `the minimum sandbox level is ${choice.minimumLevel}, but the best engine that can run here is ${choice.chosen} (${why}); the command was not run. Fix the runner (see ${GUIDANCE_URL}) or lower --minimum-level.`,
+    `the minimum sandbox level is ${choice.minimumLevel}, but the best engine that can run here is ${choice.chosen}${why ? ` (${why})` : ''}; the command was not run. Fix the runner (see ${GUIDANCE_URL}) or lower --minimum-level.`,
   );
 }

@@ -104,7 +104,7 @@ test("the operator's minimum_level is enforced", async (t) => {
   const op = path.join(dir, 'operator.yml');
   await writeFile(op, 'minimum_level: srt\n');
   const stderr = await refused(t, dir, ['--operator-policy', op]);
-  t.regex(stderr, /minimum sandbox level is srt/);
+  t.regex(stderr, /--engine none is below the minimum sandbox level srt/);
 });
 
 test('--audit with an engine that cannot audit: exit 125, nothing ran', async (t) => {

@@ -1,5 +1,6 @@
 import { formatRule, type Policy } from '../../policy/types.js';
 import type { KernelPlan } from './plan.js';
+import { namesThisHost } from '../srt/settings.js';
 
 /** Where the kernel engine cannot carry out the policy exactly, in words (pure). */
 export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
@@ -19,6 +20,11 @@ export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
   if (portDenies.length > 0) {
     warnings.push(
       `deny rules with a port (${portDenies.map(formatRule).join(', ')}) close that port on every address the name resolves to, for every name sharing the address`,
+    );
+  }
+  if (network.allow.some(namesThisHost)) {
+    warnings.push(
+      "localhost is the sandbox's own loopback: servers the command starts are reachable, services on the runner's loopback are not (an allow entry for localhost or 127.0.0.1 opens nothing on the runner; reach a runner service by an address of the runner's, such as host.docker.internal)",
     );
   }
   if (!network.allowLocalBinding.value) {

@@ -214,11 +214,15 @@ async function probeLibrary(
       detail,
       fix: FIX,
     })),
-    ...deps.warnings.map((detail) => ({
-      name: 'srt dependencies',
-      ok: true,
-      detail: `warning: ${detail}`,
-    })),
+    // SRT looks for apply-seccomp beside its own files; flow-sandbox
+    // found it (the apply-seccomp check) and hands SRT the path.
+    ...deps.warnings
+      .filter((w) => !(facts.applySeccomp && /seccomp not available/.test(w)))
+      .map((detail) => ({
+        name: 'srt dependencies',
+        ok: true,
+        detail: `warning: ${detail}`,
+      })),
   ];
   if (deps.errors.length) return checks;
   try {
