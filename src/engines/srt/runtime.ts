@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { shellQuote } from '../../exec/child.js';
 import type { SocketPlan } from '../../mounts/plan.js';
@@ -54,8 +54,10 @@ export async function completeSettings(
         ...filesystem,
         denyRead: [
           ...filesystem.denyRead,
-          ...found.required,
-          ...found.bestEffort,
+          ...(await maskPaths(
+            [...found.required, ...found.bestEffort],
+            masks?.allowed ?? [],
+          )),
         ],
         denyWrite: [...filesystem.denyWrite, ...present],
       },
@@ -63,6 +65,39 @@ export async function completeSettings(
     mustHide: found.required,
     absent,
   };
+}
+
+/**
+ * What to mask for these sockets. Bubblewrap fails to start when a path
+ * it mounts over has vanished, and sockets come and go (a container's
+ * shim socket under /run/containerd/s lives as long as the container): a
+ * directory that holds nothing but sockets to hide is masked whole (an
+ * empty tmpfs), which outlives any of them; elsewhere each socket is.
+ */
+export async function maskPaths(
+  sockets: readonly string[],
+  allowed: readonly string[],
+): Promise<string[]> {
+  const byDir = new Map<string, string[]>();
+  for (const socket of sockets) {
+    const dir = path.dirname(socket);
+    byDir.set(dir, [...(byDir.get(dir) ?? []), socket]);
+  }
+  const paths: string[] = [];
+  for (const [dir, inDir] of byDir) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(
+      () => undefined,
+    );
+    const onlySockets =
+      entries !== undefined &&
+      entries.every(
+        (e) => e.isSocket() && !allowed.includes(path.join(dir, e.name)),
+      ) &&
+      !allowed.some((a) => a === dir || a.startsWith(`${dir}/`));
+    if (onlySockets) paths.push(dir);
+    else paths.push(...inDir);
+  }
+  return paths;
 }
 
 /**

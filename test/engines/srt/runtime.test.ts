@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,18 +61,46 @@ const plan = (dir: string, allowed: string[]): SocketPlan => ({
 });
 
 test('unlisted sockets found at start are masked; listed ones stay', async (t) => {
-  await withSockets(['docker.sock', 'a/agent.sock'], async (dir) => {
-    const { settings, mustHide } = await completeSettings(
-      planned,
-      dir,
-      plan(dir, [path.join(dir, 'docker.sock')]),
-    );
+  await withSockets(
+    ['docker.sock', 'other.sock', 'a/agent.sock'],
+    async (dir) => {
+      await writeFile(path.join(dir, 'a', 'notes.txt'), 'x');
+      const { settings, mustHide } = await completeSettings(
+        planned,
+        dir,
+        plan(dir, [path.join(dir, 'docker.sock')]),
+      );
+      // Beside the allowed socket and beside a file: each socket by itself.
+      t.deepEqual(
+        [...settings.filesystem.denyRead].sort(),
+        [
+          '/root/.ssh',
+          path.join(dir, 'a/agent.sock'),
+          path.join(dir, 'other.sock'),
+        ].sort(),
+      );
+      t.deepEqual(mustHide, [
+        path.join(dir, 'a/agent.sock'),
+        path.join(dir, 'other.sock'),
+      ]);
+      t.deepEqual(
+        planned.filesystem.denyRead,
+        ['/root/.ssh'],
+        'plan unchanged',
+      );
+    },
+  );
+});
+
+// A container's shim socket lives as long as the container: masked one by
+// one, a socket gone before bubblewrap starts would stop the run.
+test('a directory of nothing but sockets to hide is masked whole', async (t) => {
+  await withSockets(['s/shim1.sock', 's/shim2.sock'], async (dir) => {
+    const { settings } = await completeSettings(planned, dir, plan(dir, []));
     t.deepEqual(settings.filesystem.denyRead, [
       '/root/.ssh',
-      path.join(dir, 'a/agent.sock'),
+      path.join(dir, 's'),
     ]);
-    t.deepEqual(mustHide, [path.join(dir, 'a/agent.sock')]);
-    t.deepEqual(planned.filesystem.denyRead, ['/root/.ssh'], 'plan unchanged');
   });
 });
 
