@@ -24,6 +24,7 @@ import {
 } from '../integration/sandbox-run.js';
 import { rootSkipReason } from '../integration/skip.js';
 import { Testnet } from './testnet/testnet.js';
+import { OUTSIDE4 } from './testnet/topology.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -55,14 +56,22 @@ async function demo(net: Testnet, withoutSrt: boolean): Promise<number> {
     ? ', SRT made unavailable: bwrap hidden from PATH'
     : '';
   say(
-    `2. the agent flow under: flow-sandbox run --force-sandbox (engine auto, default policy)${unavailable}...`,
+    `2. the agent flow under: flow-sandbox run --force-sandbox --selftest (engine auto, default policy)${unavailable}...`,
   );
   const hidden = withoutSrt
     ? { PATH: await pathWithout(net, ['bwrap']) }
     : undefined;
   const { result, observations } = await runFlow(net, {
     cases: CASES,
-    wrap: sandboxWrap(['--force-sandbox']),
+    // The self-test proves the sandbox before the flow, against the test
+    // network's outside host; its table and the end-of-run report are in
+    // the job log below.
+    wrap: sandboxWrap([
+      '--force-sandbox',
+      '--selftest',
+      '--selftest-address',
+      OUTSIDE4,
+    ]),
     env: { ...jobEnv(net), ...hidden },
   });
   const engine = chosenEngine(result.stderr);
@@ -70,9 +79,15 @@ async function demo(net: Testnet, withoutSrt: boolean): Promise<number> {
   const wrongEngine = withoutSrt && engine !== 'kernel';
   say();
   say('flow-sandbox job log:');
-  for (const line of result.stderr
-    .split('\n')
-    .filter((l) => l.startsWith('[flow-sandbox]'))) {
+  // flow-sandbox's lines, and the indented lines that continue them (the
+  // self-test table, the report of what was refused); not the flow's own.
+  let continuing = false;
+  for (const line of result.stderr.split('\n')) {
+    if (line.startsWith('[flow-sandbox]')) continuing = true;
+    else if (!(continuing && line.startsWith('  '))) {
+      continuing = false;
+      continue;
+    }
     say(`  ${line}`);
   }
   say();
