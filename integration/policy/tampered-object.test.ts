@@ -18,9 +18,10 @@ const CI = {
   FLOW_SANDBOX_LOG_LEVEL: 'warn',
 };
 
-async function repo(): Promise<string> {
-  const dir = await mkdtemp('/tmp/fsbx-tamper-');
-  const git = (...args: string[]) =>
+/** git in `dir`, as a committer that needs no configuration. */
+const gitIn =
+  (dir: string) =>
+  (...args: string[]) =>
     run('git', [
       '-C',
       dir,
@@ -30,6 +31,10 @@ async function repo(): Promise<string> {
       'user.name=t',
       ...args,
     ]);
+
+async function repo(): Promise<string> {
+  const dir = await mkdtemp('/tmp/fsbx-tamper-');
+  const git = gitIn(dir);
   await git('init', '-q', '-b', 'main');
   await mkdir(path.join(dir, '.gitlab/duo'), { recursive: true });
   await writeFile(
@@ -91,16 +96,7 @@ test('a loose object rewritten in place stops the run', async (t) => {
 test('a replace ref does not stand in for the trusted commit', async (t) => {
   const dir = await repo();
   try {
-    const git = (...args: string[]) =>
-      run('git', [
-        '-C',
-        dir,
-        '-c',
-        'user.email=t@t',
-        '-c',
-        'user.name=t',
-        ...args,
-      ]);
+    const git = gitIn(dir);
     const trusted = (await git('rev-parse', 'HEAD')).stdout.trim();
     await git('checkout', '-q', '-b', 'forge');
     await writeFile(
