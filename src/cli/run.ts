@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import type { Decision } from '../decision/decide.js';
 import { engineByName, selectEngine } from '../engines/select.js';
 import { loadSrt } from '../engines/srt/probe.js';
-import { JOB_PREFIX } from '../exec/jobenv.js';
+import { commandEnv } from '../exec/jobenv.js';
 import type {
   ApplyControls,
   CommandSpec,
@@ -38,24 +38,6 @@ import {
 import type { RunReport } from '../report/types.js';
 import type { RunOptions } from './options.js';
 import { preparePolicy, type Prepared } from './prepare.js';
-
-/** The job's environment, minus flow-sandbox's own settings. */
-/**
- * The command's environment: the job's, without flow-sandbox's settings,
- * and with the variables the launcher set aside (NODE_OPTIONS, LD_PRELOAD,
- * ...) back under their own names.
- */
-export function commandEnv(
-  env: Record<string, string | undefined>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) continue;
-    if (k.startsWith(JOB_PREFIX)) out[k.slice(JOB_PREFIX.length)] = v;
-    else if (!k.startsWith('FLOW_SANDBOX_')) out[k] = v;
-  }
-  return out;
-}
 
 function notApplied(
   options: RunOptions,

@@ -39,6 +39,23 @@ export const JOB_PREFIX = 'FSBX_JOB_';
 const NAMES = `${JOB_PREFIX}NAMES`;
 
 /**
+ * The command's environment: the job's, without flow-sandbox's settings,
+ * and with the variables the launcher set aside (NODE_OPTIONS, LD_PRELOAD,
+ * ...) back under their own names.
+ */
+export function commandEnv(
+  env: Record<string, string | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    if (k.startsWith(JOB_PREFIX)) out[k.slice(JOB_PREFIX.length)] = v;
+    else if (!k.startsWith('FLOW_SANDBOX_')) out[k] = v;
+  }
+  return out;
+}
+
+/**
  * The environment a privileged launch starts with: the command's, with
  * the loader variables renamed (inert) and their names listed, for
  * RESTORE_JOB_ENV to put back once nothing privileged is left to run.
