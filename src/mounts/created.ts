@@ -1,6 +1,27 @@
 import { lstat, readdir, realpath, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
+/** Whether every directory on the way to `p` is still the real one (no link). */
+async function leadsWherePlanned(p: string): Promise<boolean> {
+  const parent = path.dirname(p);
+  return (await realpath(parent).catch(() => undefined)) === parent;
+}
+
+/** The paths that exist now, and those that do not (a link counts as there). */
+export async function byExistence(
+  paths: readonly string[],
+): Promise<{ present: string[]; absent: string[] }> {
+  const there = await Promise.all(
+    paths.map(
+      async (p) => (await lstat(p).catch(() => undefined)) !== undefined,
+    ),
+  );
+  return {
+    present: paths.filter((_, i) => there[i]),
+    absent: paths.filter((_, i) => !there[i]),
+  };
+}
+
 /**
  * Removes what the command created at paths that had to stay as they
  * were but did not exist when the run started (see resolveMounts'
@@ -17,8 +38,7 @@ export async function removeCreated(
   const redirected: string[] = [];
   for (const p of paths) {
     if (!(await lstat(p).catch(() => undefined))) continue;
-    const parent = path.dirname(p);
-    if ((await realpath(parent).catch(() => undefined)) !== parent) {
+    if (!(await leadsWherePlanned(p))) {
       redirected.push(p);
       continue;
     }
@@ -43,8 +63,7 @@ export async function removePlaceholders(
   for (const p of deepestFirst) {
     const stat = await lstat(p).catch(() => undefined);
     if (!stat) continue;
-    const parent = path.dirname(p);
-    if ((await realpath(parent).catch(() => undefined)) !== parent) continue;
+    if (!(await leadsWherePlanned(p))) continue;
     if (stat.isFile() && stat.size === 0) {
       await unlink(p).catch(() => undefined);
       removed.push(p);

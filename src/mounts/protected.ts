@@ -1,5 +1,5 @@
-import { lstat } from 'node:fs/promises';
 import path from 'node:path';
+import { byExistence } from './created.js';
 
 /**
  * Files in the working directory that run code or change tools on the next
@@ -98,11 +98,5 @@ export function protectedPaths(options: {
  */
 export async function absentProtectedPaths(cwd: string): Promise<string[]> {
   const names = [...PROTECTED_FILES, ...PROTECTED_DIRECTORIES, '.claude'];
-  const found = await Promise.all(
-    names.map(async (name) => {
-      const p = path.join(cwd, name);
-      return (await lstat(p).catch(() => undefined)) ? undefined : p;
-    }),
-  );
-  return found.filter((p): p is string => p !== undefined);
+  return (await byExistence(names.map((name) => path.join(cwd, name)))).absent;
 }

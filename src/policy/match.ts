@@ -58,3 +58,20 @@ export function nameMayBeAllowed(
     ruleMatches({ ...rule, port: undefined }, { host: name }),
   );
 }
+
+/**
+ * Rules that name this machine: `localhost` (and names below it, RFC 6761),
+ * loopback and unspecified addresses. Inside either engine's sandbox they
+ * name the sandbox's own loopback, never the runner's: SRT never passes
+ * them to its proxies (which run in the runner's namespace), and the
+ * kernel engine's namespace has a loopback of its own.
+ */
+export function namesThisHost(rule: NetworkRule): boolean {
+  if (rule.kind === 'host') {
+    return rule.host === 'localhost' || rule.host.endsWith('.localhost');
+  }
+  if (rule.family === 4) {
+    return rule.address.startsWith('127.') || rule.address === '0.0.0.0';
+  }
+  return rule.address === '::1' || rule.address === '::';
+}

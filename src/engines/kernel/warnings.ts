@@ -1,6 +1,6 @@
 import { formatRule, type Policy } from '../../policy/types.js';
 import type { KernelPlan } from './plan.js';
-import { namesThisHost } from '../srt/settings.js';
+import { namesThisHost } from '../../policy/match.js';
 
 /** Where the kernel engine cannot carry out the policy exactly, in words (pure). */
 export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {

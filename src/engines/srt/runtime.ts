@@ -1,6 +1,7 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { shellQuote } from '../../exec/child.js';
+import { byExistence } from '../../mounts/created.js';
 import type { SocketPlan } from '../../mounts/plan.js';
 import { SRT_EXTRA_PROTECTED } from '../../mounts/protected.js';
 import { socketsToHide } from '../../mounts/resolve.js';
@@ -39,14 +40,9 @@ export async function completeSettings(
   const found = masks
     ? await socketsToHide(masks, filesystem.denyRead)
     : { required: [], bestEffort: [] };
-  const extra = SRT_EXTRA_PROTECTED.map((name) => path.join(cwd, name));
-  const exists = await Promise.all(
-    extra.map(
-      async (p) => (await lstat(p).catch(() => undefined)) !== undefined,
-    ),
+  const { present, absent } = await byExistence(
+    SRT_EXTRA_PROTECTED.map((name) => path.join(cwd, name)),
   );
-  const present = extra.filter((_, i) => exists[i]);
-  const absent = extra.filter((_, i) => !exists[i]);
   return {
     settings: {
       ...planned,

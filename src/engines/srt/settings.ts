@@ -1,5 +1,6 @@
 import { formatRule } from '../../policy/types.js';
 import type { AddressRule, NetworkRule, Policy } from '../../policy/types.js';
+import { namesThisHost } from '../../policy/match.js';
 import { RuleIndex } from '../../policy/rule-index.js';
 
 /** The subset of SRT's SandboxRuntimeConfig that flow-sandbox sets. */
@@ -38,23 +39,6 @@ function srtEntry(rule: NetworkRule): string {
     return `[${rule.address}]${rule.port === undefined ? '' : `:${rule.port}`}`;
   }
   return formatRule(rule);
-}
-
-/**
- * Rules that name this machine: `localhost` (and names below it, RFC 6761),
- * loopback and unspecified addresses. SRT's proxies run in the runner's
- * namespace, so an allowed entry of this kind would let the sandbox reach
- * the runner's own loopback services through them. The sandbox's own
- * loopback needs no proxy (NO_PROXY lists it), so these are never passed on.
- */
-export function namesThisHost(rule: NetworkRule): boolean {
-  if (rule.kind === 'host') {
-    return rule.host === 'localhost' || rule.host.endsWith('.localhost');
-  }
-  if (rule.family === 4) {
-    return rule.address.startsWith('127.') || rule.address === '0.0.0.0';
-  }
-  return rule.address === '::1' || rule.address === '::';
 }
 
 /** Warnings of one kind shown one by one; a long list ends in a count. */

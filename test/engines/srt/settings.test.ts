@@ -2,10 +2,8 @@ import test from 'ava';
 import { defaultPolicy } from '../../../src/policy/defaults.js';
 import { parseNetworkEntry } from '../../../src/policy/entries.js';
 import { applyLayer, emptyLayer } from '../../../src/policy/layer.js';
-import {
-  namesThisHost,
-  srtSettings,
-} from '../../../src/engines/srt/settings.js';
+import { srtSettings } from '../../../src/engines/srt/settings.js';
+import { namesThisHost } from '../../../src/policy/match.js';
 
 const base = { home: '/home/job', cwd: '/builds/p' };
 const source = { kind: 'flag' as const, origin: '--allow' };
