@@ -25,6 +25,7 @@ import { setUpEscapeWorld, type EscapeWorld } from './escape-setup.js';
 import { useTestnet } from './fixture.js';
 import {
   baselineCases,
+  failures,
   formatTable,
   leakedNames,
   type CaseResult,
@@ -48,16 +49,6 @@ const skip = rootSkipReason([
 const STRICT = process.env.FSBXT_ESCAPE_STRICT === '1';
 /** FSBXT_ESCAPE_VERBOSE=1 logs what every case saw, not only the verdicts. */
 const VERBOSE = process.env.FSBXT_ESCAPE_VERBOSE === '1';
-
-/** Rows that do not match, as readable lines. */
-function failures(rows: readonly CaseResult[]): string[] {
-  return rows
-    .filter((r) => !r.ok)
-    .map(
-      (r) =>
-        `${r.case.id}: expected ${r.expected}, observed ${r.observed} (${r.detail})`,
-    );
-}
 
 /** Logs the table and every open escape; returns the open ones. */
 function report(

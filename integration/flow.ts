@@ -123,6 +123,16 @@ export function leakedNames(
   return cases.flatMap((c) => c.neverQueried ?? []).filter((n) => asked.has(n));
 }
 
+/** Rows that do not match, as readable lines (an empty list is a pass). */
+export function failures(rows: readonly CaseResult[]): string[] {
+  return rows
+    .filter((r) => !r.ok)
+    .map(
+      (r) =>
+        `${r.case.id}: expected ${r.expected}, observed ${r.observed} (${r.detail})`,
+    );
+}
+
 /** How a row reads: OK, OK (known gap) or FAIL. */
 export function resultText(r: CaseResult): string {
   if (!r.ok) return 'FAIL';

@@ -3,7 +3,13 @@
 // elsewhere.
 import test from 'ava';
 import { CASES } from './cases.js';
-import { compareCases, formatTable, leakedNames, runFlow } from './flow.js';
+import {
+  compareCases,
+  failures,
+  formatTable,
+  leakedNames,
+  runFlow,
+} from './flow.js';
 import { useTestnet } from './fixture.js';
 import { kernelSkipReason } from './kernel/skip.js';
 import {
@@ -78,15 +84,7 @@ if (skip) {
           );
         }
         t.is(result.exitCode, 0, result.stderr);
-        t.deepEqual(
-          rows
-            .filter((r) => !r.ok)
-            .map(
-              (r) =>
-                `${r.case.id}: expected ${r.expected}, observed ${r.observed} (${r.detail})`,
-            ),
-          [],
-        );
+        t.deepEqual(failures(rows), []);
         const during = (await net().dnsQueries()).slice(asked);
         t.deepEqual(
           leakedNames(CASES, during),

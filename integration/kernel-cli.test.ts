@@ -21,19 +21,15 @@ if (!anySkip) {
 }
 
 function cli(args: string[]) {
-  return execa(
-    'ip',
-    ['netns', 'exec', testbed.runner, bin, ...args],
-    {
-      reject: false,
-      cwd: path.join(testbed.dir, 'work'),
-      env: {
-        FLOW_SANDBOX_STATE_DIR: path.join(testbed.dir, 'cli-state'),
-        HOME: path.join(testbed.dir, 'home'),
-      },
-      timeout: 60_000,
+  return execa('ip', ['netns', 'exec', testbed.runner, bin, ...args], {
+    reject: false,
+    cwd: path.join(testbed.dir, 'work'),
+    env: {
+      FLOW_SANDBOX_STATE_DIR: path.join(testbed.dir, 'cli-state'),
+      HOME: path.join(testbed.dir, 'home'),
     },
-  );
+    timeout: 60_000,
+  });
 }
 
 for (const firewall of ['nft', 'iptables'] as const) {

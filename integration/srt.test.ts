@@ -9,6 +9,7 @@ import { CASES } from './cases.js';
 import {
   baselineCases,
   compareCases,
+  failures,
   formatTable,
   leakedNames,
   runFlow,
@@ -68,15 +69,7 @@ if (skip) {
         t.log(`known SRT gap in ${r.case.id}: ${r.case.gaps?.srt?.why}`);
       }
       t.is(result.exitCode, 0, result.stderr);
-      t.deepEqual(
-        rows
-          .filter((r) => !r.ok)
-          .map(
-            (r) =>
-              `${r.case.id}: expected ${r.expected}, observed ${r.observed} (${r.detail})`,
-          ),
-        [],
-      );
+      t.deepEqual(failures(rows), []);
       const during = (await nett().dnsQueries()).slice(asked);
       t.deepEqual(
         leakedNames(CASES, during),
@@ -125,8 +118,8 @@ if (skip) {
       await mkdir(dir, { recursive: true });
       const allowed = path.join(dir, 'allowed.sock');
       // Not bound in the runner's namespace (this test's process is outside
-    // it), so found by the scan of $HOME, as an agent's socket would be.
-    const other = path.join(nett().paths.home, 'other.sock');
+      // it), so found by the scan of $HOME, as an agent's socket would be.
+      const other = path.join(nett().paths.home, 'other.sock');
       const servers = [allowed, other].map((file) =>
         net
           .createServer((c) => c.end(`fsbxt-unix ${path.basename(file)}\n`))
