@@ -31,6 +31,11 @@ export interface EscapeWorld {
   env: Record<string, string>;
   /** The policy file whose name marks the controller's argv. */
   configFile: string;
+  /**
+   * Links the outside file into the checkout again (a run gives the
+   * checkout a copy of its own); returns the file outside.
+   */
+  relinkOutside(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -181,9 +186,15 @@ export async function setUpEscapeWorld(net: Testnet): Promise<EscapeWorld> {
     children.push(await startServices(net, sockets));
     const agent = await startAgent(dir);
     children.push(agent.child);
+    const linked = path.join(net.paths.work, PRE_LINKS.outsideHardlink);
     return {
       configFile,
       stop,
+      relinkOutside: async () => {
+        await rm(linked, { force: true });
+        await link(outsideFile, linked);
+        return outsideFile;
+      },
       env: {
         FSBXT_RUNNER_PORT: String(RUNNER_PORT),
         FSBXT_RUNNER_SOCKET: sockets[0]!,

@@ -7,7 +7,7 @@
 //   FSBXT_ESCAPE_VERBOSE=1 ...  # log what every case saw
 // How long a sandbox lives is tested in escape-lifetime.test.ts.
 import test, { type ExecutionContext } from 'ava';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { secretFor } from '../scripts/testnet/files.js';
 import { ESCAPE_CASES } from './cases/escape.js';
@@ -135,6 +135,8 @@ if (skip) {
           world!.env,
         );
         const asked = (await nett().dnsQueries()).length;
+        // Case esc-write-prelinked-hardlink needs the link as the runner left it.
+        const outsideFile = await world!.relinkOutside();
         try {
           const { result, observations, mark } = await runEscapeFlow(nett(), {
             cases: ESCAPE_CASES,
@@ -152,6 +154,12 @@ if (skip) {
           );
           const open = report(t, rows, engine);
           t.is(result.exitCode, 0, result.stderr.slice(-4000));
+          t.is(
+            (await stat(outsideFile)).nlink,
+            1,
+            'the checkout got a copy of its own of the file linked in from outside',
+          );
+          t.regex(result.stderr, /hard-linked from outside them/);
           t.deepEqual(failures(rows), []);
           const during = (await nett().dnsQueries()).slice(asked);
           t.deepEqual(

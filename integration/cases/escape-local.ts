@@ -9,19 +9,6 @@ const SECRET =
 const HIDDEN_WHY =
   '~/.ssh is denied for reading: its key must not be readable under any name';
 
-/**
- * Engines hide and protect paths, not files: a file outside the allowed
- * paths that the runner hard-linked into the checkout is the same file.
- * flow-sandbox denies found links of denied files (src/policy/links.ts),
- * but cannot do that for every file linked in from elsewhere (pnpm's store
- * links thousands into node_modules).
- */
-const OUTSIDE_HARDLINK_GAP = {
-  observed: 'allowed' as const,
-  failsOpen: true,
-  why: "writes are judged by path: a hard link in the checkout to a file elsewhere (e.g. pnpm's store, linked into node_modules) changes that file outside the sandbox. Fix proposed: the kernel engine can mount the checkout as an overlay (writes copy up, never reaching the other inode); under SRT, warn about multiply-linked files whose other names lie outside the writable paths",
-};
-
 export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
   {
     id: 'esc-ssh-links-inside',
@@ -152,14 +139,13 @@ export const ESCAPE_LOCAL_CASES: readonly EscapeCase[] = [
     description:
       'a hard link to a file outside the allowed paths that the runner left in the work directory, written through',
     expected: 'refused',
-    why: 'writes are allowed in cwd and /tmp only: a file that lives elsewhere must not change',
+    why: 'writes are allowed in cwd and /tmp only: a file that lives elsewhere must not change (flow-sandbox gives such a file a copy of its own before the command starts, src/mounts/copies.ts)',
     script: [
       `f=./${PRE_LINKS.outsideHardlink}; before=$(cat "$f" 2>/dev/null)`,
       '{ echo "fsbxt-modified-$$" >> "$f"; } 2>/dev/null',
       'verdict grep -q "fsbxt-modified-$$" "$FSBXT_OUTSIDE_FILE"',
       'printf "%s\\n" "$before" > "$f" 2>/dev/null',
     ].join('\n'),
-    gaps: { srt: OUTSIDE_HARDLINK_GAP, kernel: OUTSIDE_HARDLINK_GAP },
   },
   {
     id: 'esc-write-git-hooks',

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { decide, type Decision } from '../decision/decide.js';
 import { levelRank, type Level } from '../engines/types.js';
 import { buildPolicy } from '../policy/build.js';
-import { denyLinkAliases } from '../policy/links.js';
+import { checkLinks, type LinkedFile } from '../policy/links.js';
 import { loadOperatorPolicy, type OperatorPolicy } from '../policy/operator.js';
 import {
   loadProjectConfig,
@@ -23,6 +23,8 @@ export interface Prepared {
   operator?: OperatorPolicy;
   project: ProjectConfig;
   sources: PolicySourceSummary[];
+  /** Files of the writable paths linked from outside them: copied before a sandboxed run. */
+  linkedIn: LinkedFile[];
 }
 
 function effectiveMinimum(options: RunOptions, op?: OperatorPolicy) {
@@ -163,12 +165,14 @@ export async function preparePolicy(
       ? `require_sandbox_for_custom_images in ${operator.file}`
       : undefined,
   });
-  // Hard links to denied files (a key linked into the checkout) are denied
-  // under their other names too: engines hide paths, not files.
-  const linked = await denyLinkAliases(policy, ctx.cwd);
+  // Engines judge paths, not files: hard links to denied files (a key
+  // linked into the checkout) are denied under their other names too, and
+  // files linked in from outside the writable paths are found to be copied.
+  const linked = await checkLinks(policy, ctx.cwd);
   for (const warning of linked.warnings) ctx.log.warn(warning);
   return {
     policy: linked.policy,
+    linkedIn: linked.linkedIn,
     decision,
     minimumLevel: minimum.level,
     operator,

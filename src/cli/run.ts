@@ -18,8 +18,10 @@ import {
 import type { Policy } from '../policy/types.js';
 import { planToJson, planToText } from '../plan/render.js';
 import type { EngineChoice, RunPlan } from '../plan/types.js';
+import { copyLinkedFiles, copyTempNames } from '../mounts/copies.js';
 import { cleanupDeadRuns } from '../state/cleanup.js';
 import { faultHook } from '../state/faults.js';
+import { writeOwner } from '../state/owner.js';
 import {
   createRunDir,
   newRunId,
@@ -93,6 +95,9 @@ function buildPlan(
     enginePlan,
     sources: parts.prepared.sources,
     ...(options.audit ? { audit: true } : {}),
+    ...(parts.choice.chosen !== 'none' && parts.prepared.linkedIn.length
+      ? { linkedIn: parts.prepared.linkedIn }
+      : {}),
   };
   return { plan, input };
 }
@@ -143,6 +148,24 @@ async function sweepDeadRuns(ctx: Context, runId: string): Promise<void> {
   }
   for (const failure of result.failures)
     ctx.log.warn(`cleanup of a killed run failed: ${failure}`);
+}
+
+/**
+ * Gives files linked in from outside the writable paths copies of their
+ * own (src/mounts/copies.ts). The temporary names are recorded first, for
+ * the cleanup of a run killed half way.
+ */
+async function copyLinkedIn(ctx: Context, plan: RunPlan): Promise<void> {
+  const files = plan.linkedIn ?? [];
+  if (files.length === 0) return;
+  await writeOwner(plan.stateDir, plan.runId, copyTempNames(files, plan.runId));
+  const copied = await copyLinkedFiles(files, plan.runId);
+  await writeOwner(plan.stateDir, plan.runId);
+  if (copied === 0) return;
+  const first = files[0]!.paths[0];
+  ctx.log.warn(
+    `${copied} file(s) in the writable paths were also hard-linked from outside them (${first}${copied > 1 ? ', ...' : ''}): each now has a copy of its own, so writes in the sandbox cannot change the file elsewhere (for a package store linked into node_modules: keep the store inside the checkout, or have the package manager copy)`,
+  );
 }
 
 /** `flow-sandbox run`: decide, choose, plan, then apply (or print, in a dry run). */
@@ -212,6 +235,7 @@ async function decideAndApply(
     await createRunDir(stateRoot(ctx.env), runId);
     setupStep?.('state-dir');
     try {
+      await copyLinkedIn(ctx, plan);
       ctx.log.sectionEnd('setup');
       const selftest: SelftestState = {};
       const outcome = await engineByName(choice.chosen).apply(

@@ -2,6 +2,9 @@ import { formatRule } from '../policy/types.js';
 import type { NetworkRule, PathRule, Policy } from '../policy/types.js';
 import type { RunPlan } from './types.js';
 
+/** How many linked-in files the text plan names; the JSON plan has all. */
+const LISTED_LINKED_FILES = 20;
+
 const origin = (r: { source: { kind: string; origin: string } }) =>
   `${r.source.kind}: ${r.source.origin}`;
 
@@ -44,6 +47,7 @@ export function planToJson(plan: RunPlan): unknown {
     command: plan.command,
     stateDir: plan.stateDir,
     enginePlan: plan.enginePlan,
+    linkedIn: plan.linkedIn ?? [],
   };
 }
 
@@ -126,6 +130,20 @@ export function planToText(plan: RunPlan): string {
       : []),
     ...policyLines(plan.policy),
     '',
+    ...(plan.linkedIn?.length
+      ? [
+          'Files linked in from outside the writable paths (each gets a copy of its own before the command starts):',
+          ...plan.linkedIn
+            .slice(0, LISTED_LINKED_FILES)
+            .map((f) => `  ${f.paths.join(', ')} (${f.links} names in all)`),
+          ...(plan.linkedIn.length > LISTED_LINKED_FILES
+            ? [
+                `  ... and ${plan.linkedIn.length - LISTED_LINKED_FILES} more (--json lists them all)`,
+              ]
+            : []),
+          '',
+        ]
+      : []),
     `Command: ${JSON.stringify(plan.command.argv)} in ${plan.command.cwd}`,
     `State directory: ${plan.stateDir}`,
     '',

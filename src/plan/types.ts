@@ -5,6 +5,7 @@ import type {
   Level,
   ProbeResult,
 } from '../engines/types.js';
+import type { LinkedFile } from '../policy/links.js';
 import type { Policy } from '../policy/types.js';
 
 /** Why an engine was chosen, with every candidate's probe. */
@@ -38,4 +39,9 @@ export interface RunPlan {
   sources?: PolicySourceSummary[];
   /** Set for `--audit` runs. */
   audit?: boolean;
+  /**
+   * Files of the writable paths that are also linked from outside them:
+   * each gets a copy of its own before a sandboxed command starts.
+   */
+  linkedIn?: LinkedFile[];
 }

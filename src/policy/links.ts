@@ -1,9 +1,15 @@
-// Other names of denied files. Engines hide a denied path by path (a mount
-// over ~/.ssh); a hard link to a denied file elsewhere is the same file
-// under a path no rule names, readable inside the sandbox. This step finds
-// such links where the job reaches them (its checkout and its writable
-// paths) and denies them too; links it cannot find are reported.
-import type { Stats } from 'node:fs';
+// Other names of files. Engines judge paths (a mount over ~/.ssh, a
+// read-only root with the checkout writable); a hard link is the same file
+// under another path. One search over the writable paths finds the two
+// kinds that matter:
+// - other names of denied files (a key linked into the checkout): denied
+//   too;
+// - files there that also have names outside the writable paths (a file
+//   of $HOME, or pnpm's store linked into node_modules): writing them
+//   would change the file elsewhere, so the run gives each a copy of its
+//   own before the command starts (src/mounts/copies.ts).
+// What the search cannot see (links elsewhere on disk) is reported.
+import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { PathRule, Policy } from './types.js';
@@ -11,111 +17,179 @@ import type { PathRule, Policy } from './types.js';
 /** Most entries one search visits, over every root together. */
 export const LINK_SEARCH_LIMIT = 200_000;
 
-/** What a search found: other names of denied files, and what it could not. */
+/** A file in the writable paths that also has names outside them. */
+export interface LinkedFile {
+  /** Its names in the writable paths (the others are elsewhere). */
+  paths: string[];
+  /** All its names (st_nlink). */
+  links: number;
+  /** Identity at search time: `dev:ino`. */
+  inode: string;
+}
+
+/** What a search found, and what it could not. */
 export interface LinkSearch {
+  /** Other names, in the writable paths, of denied files. */
   aliases: { path: string; of: string }[];
   /** Denied files with links the search did not find (elsewhere on disk). */
   unaccounted: { file: string; links: number }[];
+  /** Files in the writable paths linked from outside them. */
+  linkedIn: LinkedFile[];
   truncated: boolean;
 }
 
 type Visit = (file: string, stat: Stats) => void;
 
-// Depth-first, never following symlinks; skips `skip` subtrees.
-async function walk(
+const inodeKey = (s: Stats) => `${s.dev}:${s.ino}`;
+
+const under = (p: string, dir: string) =>
+  p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+
+/**
+ * Visits every regular file under `root` (or `root` itself), depth first,
+ * never following symlinks, skipping `skip` directories. Each directory's
+ * files are stat'ed together. Returns false when the budget ran out.
+ */
+async function walkFiles(
   root: string,
   skip: (dir: string) => boolean,
   budget: { left: number },
   visit: Visit,
-): Promise<void> {
+): Promise<boolean> {
+  const top = await lstat(root).catch(() => undefined);
+  if (top?.isFile()) visit(root, top);
+  if (!top?.isDirectory()) return true;
   const stack = [root];
   while (stack.length > 0) {
-    if (budget.left-- <= 0) return;
-    const current = stack.pop()!;
-    const stat = await lstat(current).catch(() => undefined);
-    if (!stat) continue;
-    visit(current, stat);
-    if (!stat.isDirectory() || (current !== root && skip(current))) continue;
-    const names = await readdir(current).catch(() => [] as string[]);
-    for (const name of names) stack.push(path.join(current, name));
+    const dir = stack.pop()!;
+    const entries = await readdir(dir, { withFileTypes: true }).catch(
+      () => [] as Dirent[],
+    );
+    if (entries.length > budget.left) return false;
+    budget.left -= entries.length;
+    const files: string[] = [];
+    for (const entry of entries) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!skip(file)) stack.push(file);
+      } else if (entry.isFile()) files.push(file);
+    }
+    const stats = await Promise.all(
+      files.map((f) => lstat(f).catch(() => undefined)),
+    );
+    stats.forEach((s, i) => s && visit(files[i]!, s));
   }
+  return true;
 }
 
-const inodeKey = (s: Stats) => `${s.dev}:${s.ino}`;
+/** `roots` without those inside another root (walked with it). */
+function outermost(roots: readonly string[]): string[] {
+  const sorted = [...new Set(roots.map((r) => path.resolve(r)))].sort(
+    (a, b) => a.length - b.length,
+  );
+  const kept: string[] = [];
+  for (const root of sorted)
+    if (!kept.some((k) => under(root, k))) kept.push(root);
+  return kept;
+}
 
-/** Finds other names, under `roots`, of the multiply-linked files under `denied`. */
-export async function findDeniedLinks(
+/**
+ * Searches `roots` (the writable paths) for multiply-linked files: other
+ * names of the files under `denied`, and files with names outside `roots`.
+ */
+export async function searchLinks(
   denied: readonly string[],
   roots: readonly string[],
   limit = LINK_SEARCH_LIMIT,
 ): Promise<LinkSearch> {
-  const linked = new Map<string, { file: string; nlink: number }>();
   const budget = { left: limit };
-  const isDenied = (p: string) =>
-    denied.some((d) => p === d || p.startsWith(`${d}/`));
+  let complete = true;
+  const deniedLinks = new Map<string, { file: string; nlink: number }>();
   for (const dir of denied) {
-    await walk(
+    complete &&= await walkFiles(
       dir,
       () => false,
       budget,
       (file, stat) => {
-        if (stat.isFile() && stat.nlink > 1)
-          linked.set(inodeKey(stat), { file, nlink: stat.nlink });
+        if (stat.nlink > 1)
+          deniedLinks.set(inodeKey(stat), { file, nlink: stat.nlink });
       },
     );
   }
-  const result: LinkSearch = { aliases: [], unaccounted: [], truncated: false };
-  if (linked.size === 0) return result;
-
-  const seen = new Set<string>();
-  const found = new Map<string, number>();
-  for (const root of roots) {
-    await walk(root, isDenied, budget, (file, stat) => {
-      const hit = linked.get(inodeKey(stat));
-      if (!hit || !stat.isFile() || isDenied(file) || seen.has(file)) return;
-      seen.add(file);
-      result.aliases.push({ path: file, of: hit.file });
-      found.set(hit.file, (found.get(hit.file) ?? 0) + 1);
+  const isDenied = (p: string) => denied.some((d) => under(p, d));
+  const found = new Map<string, { paths: string[]; nlink: number }>();
+  for (const root of outermost(roots)) {
+    if (isDenied(root)) continue;
+    complete &&= await walkFiles(root, isDenied, budget, (file, stat) => {
+      if (stat.nlink < 2 || isDenied(file)) return;
+      const key = inodeKey(stat);
+      const entry = found.get(key);
+      if (entry) entry.paths.push(file);
+      else found.set(key, { paths: [file], nlink: stat.nlink });
     });
   }
-  result.truncated = budget.left <= 0;
-  for (const { file, nlink } of linked.values()) {
-    const missing = nlink - 1 - (found.get(file) ?? 0);
+
+  const result: LinkSearch = {
+    aliases: [],
+    unaccounted: [],
+    linkedIn: [],
+    truncated: !complete,
+  };
+  for (const [inode, { paths, nlink }] of found) {
+    const of = deniedLinks.get(inode)?.file;
+    if (of) result.aliases.push(...paths.map((p) => ({ path: p, of })));
+    else if (paths.length < nlink)
+      result.linkedIn.push({ paths, links: nlink, inode });
+  }
+  for (const [inode, { file, nlink }] of deniedLinks) {
+    const missing = nlink - 1 - (found.get(inode)?.paths.length ?? 0);
     if (missing > 0) result.unaccounted.push({ file, links: missing });
   }
   return result;
 }
 
+/** The run's answer to the search: a policy, files to copy, warnings. */
+export interface LinkCheck {
+  /** The policy with found links of denied files denied too. */
+  policy: Policy;
+  /** Files that get a copy of their own before the command starts. */
+  linkedIn: LinkedFile[];
+  warnings: string[];
+}
+
 /**
- * The policy with every found link of a denied file denied for reading
- * and writing as well, and warnings for what the search could not cover.
+ * Searches the checkout and the writable paths: every found link of a
+ * denied file is denied for reading and writing as well; files linked
+ * from outside are returned to be copied; what the search could not cover
+ * is a warning.
  */
-export async function denyLinkAliases(
+export async function checkLinks(
   policy: Policy,
   cwd: string,
-): Promise<{ policy: Policy; warnings: string[] }> {
+  limit = LINK_SEARCH_LIMIT,
+): Promise<LinkCheck> {
   const { filesystem } = policy;
-  const roots = [
-    ...new Set([cwd, ...filesystem.allowWrite.map((r) => r.path)]),
-  ];
-  const search = await findDeniedLinks(
+  const roots = outermost([cwd, ...filesystem.allowWrite.map((r) => r.path)]);
+  const search = await searchLinks(
     filesystem.denyRead.map((r) => r.path),
     roots,
+    limit,
   );
-  const rules: PathRule[] = search.aliases.map((a) => ({
-    path: a.path,
-    raw: a.path,
-    source: { kind: 'default', origin: `hard link of ${a.of}` },
-  }));
   const warnings = search.unaccounted.map(
     (u) =>
       `${u.file} has ${u.links} other hard link(s) outside ${roots.join(', ')}: under those names it stays readable inside the sandbox; remove the extra links`,
   );
   if (search.truncated)
     warnings.push(
-      `the search for hard links of denied files stopped after ${LINK_SEARCH_LIMIT} entries: links further down ${roots.join(', ')} stay readable inside the sandbox`,
+      `the search for hard links stopped after ${limit} entries: further down ${roots.join(', ')}, links to denied files stay readable and files linked from elsewhere stay writable inside the sandbox`,
     );
-  if (rules.length === 0) return { policy, warnings };
+  const rules: PathRule[] = search.aliases.map((a) => ({
+    path: a.path,
+    raw: a.path,
+    source: { kind: 'default', origin: `hard link of ${a.of}` },
+  }));
+  if (rules.length === 0)
+    return { policy, linkedIn: search.linkedIn, warnings };
   return {
     policy: {
       ...policy,
@@ -125,6 +199,7 @@ export async function denyLinkAliases(
         denyWrite: [...filesystem.denyWrite, ...rules],
       },
     },
+    linkedIn: search.linkedIn,
     warnings,
   };
 }

@@ -3,7 +3,7 @@ import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultPolicy } from '../../src/policy/defaults.js';
-import { denyLinkAliases, findDeniedLinks } from '../../src/policy/links.js';
+import { checkLinks, searchLinks } from '../../src/policy/links.js';
 
 // A home with ~/.ssh/id_rsa, a checkout, and a /tmp-like directory.
 async function world(t: { teardown(fn: () => Promise<void>): void }) {
@@ -30,7 +30,7 @@ test('a hard link to a denied file in the checkout or /tmp is denied too', async
   const policy = defaultPolicy({}, { home: w.home, cwd: w.work });
   policy.filesystem.allowWrite[1]!.path = w.tmp;
 
-  const { policy: out, warnings } = await denyLinkAliases(policy, w.work);
+  const { policy: out, warnings } = await checkLinks(policy, w.work);
   const added = out.filesystem.denyRead.slice(1);
   t.deepEqual(added.map((r) => r.path).sort(), [
     path.join(w.tmp, 'k2'),
@@ -46,7 +46,7 @@ test('links the search cannot find are reported, not ignored', async (t) => {
   await link(w.key, path.join(w.base, 'elsewhere'));
   const policy = defaultPolicy({}, { home: w.home, cwd: w.work });
   policy.filesystem.allowWrite[1]!.path = w.tmp;
-  const { policy: out, warnings } = await denyLinkAliases(policy, w.work);
+  const { policy: out, warnings } = await checkLinks(policy, w.work);
   t.is(out, policy);
   t.is(warnings.length, 1);
   t.regex(
@@ -55,16 +55,61 @@ test('links the search cannot find are reported, not ignored', async (t) => {
   );
 });
 
-test('without multiply-linked denied files nothing is searched', async (t) => {
+test('files with one name, or with every name in the writable paths, are left alone', async (t) => {
   const w = await world(t);
-  const found = await findDeniedLinks([path.join(w.home, '.ssh')], [w.work], 3);
-  t.deepEqual(found, { aliases: [], unaccounted: [], truncated: false });
+  await writeFile(path.join(w.work, 'a'), 'a\n');
+  await link(path.join(w.work, 'a'), path.join(w.work, 'deep', 'a2'));
+  await link(path.join(w.work, 'a'), path.join(w.tmp, 'a3'));
+  const found = await searchLinks([path.join(w.home, '.ssh')], [w.work, w.tmp]);
+  t.deepEqual(found, {
+    aliases: [],
+    unaccounted: [],
+    linkedIn: [],
+    truncated: false,
+  });
+});
+
+// Case esc-write-prelinked-hardlink: a file of $HOME (or pnpm's store)
+// linked into the checkout would change outside through its link.
+test('files linked in from outside the writable paths are found, with all their names there', async (t) => {
+  const w = await world(t);
+  const outside = path.join(w.home, 'notes');
+  await writeFile(outside, 'n\n');
+  await link(outside, path.join(w.work, 'n1'));
+  await link(outside, path.join(w.work, 'deep', 'er', 'n2'));
+  const policy = defaultPolicy({}, { home: w.home, cwd: w.work });
+  policy.filesystem.allowWrite[1]!.path = w.tmp;
+  const { policy: out, linkedIn, warnings } = await checkLinks(policy, w.work);
+  t.is(out, policy);
+  t.deepEqual(warnings, []);
+  t.is(linkedIn.length, 1);
+  t.deepEqual(linkedIn[0]!.paths.sort(), [
+    path.join(w.work, 'deep', 'er', 'n2'),
+    path.join(w.work, 'n1'),
+  ]);
+  t.is(linkedIn[0]!.links, 3);
+});
+
+test('a root inside another root is searched once', async (t) => {
+  const w = await world(t);
+  const outside = path.join(w.home, 'notes');
+  await writeFile(outside, 'n\n');
+  await link(outside, path.join(w.work, 'deep', 'n1'));
+  const found = await searchLinks(
+    [],
+    [path.join(w.work, 'deep'), w.work, `${w.work}/`],
+  );
+  t.deepEqual(found.linkedIn[0]!.paths, [path.join(w.work, 'deep', 'n1')]);
 });
 
 test('the search is bounded and says so when it stops early', async (t) => {
   const w = await world(t);
   await link(w.key, path.join(w.work, 'deep', 'er', 'k'));
-  const found = await findDeniedLinks([path.join(w.home, '.ssh')], [w.work], 5);
+  const found = await searchLinks([path.join(w.home, '.ssh')], [w.work], 3);
   t.true(found.truncated);
   t.deepEqual(found.unaccounted, [{ file: w.key, links: 1 }]);
+  const policy = defaultPolicy({}, { home: w.home, cwd: w.work });
+  policy.filesystem.allowWrite[1]!.path = w.tmp;
+  const { warnings } = await checkLinks(policy, w.work, 3);
+  t.regex(warnings.at(-1)!, /stopped after 3 entries/);
 });

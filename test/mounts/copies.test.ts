@@ -1,0 +1,89 @@
+import test from 'ava';
+import {
+  chmod,
+  link,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { copyLinkedFiles, copyTempNames } from '../../src/mounts/copies.js';
+import { searchLinks } from '../../src/policy/links.js';
+
+async function world(t: { teardown(fn: () => Promise<void>): void }) {
+  const base = await mkdtemp(path.join(os.tmpdir(), 'fsbx-copies-'));
+  t.teardown(() => rm(base, { recursive: true, force: true }));
+  const work = path.join(base, 'work');
+  await mkdir(path.join(work, 'sub'), { recursive: true });
+  const outside = path.join(base, 'outside');
+  await writeFile(outside, 'outside\n');
+  await chmod(outside, 0o640);
+  await utimes(outside, 1_000_000, 2_000_000);
+  return { base, work, outside };
+}
+
+test('a file linked in from outside gets a copy of its own; its names inside stay one file', async (t) => {
+  const w = await world(t);
+  const a = path.join(w.work, 'a');
+  const b = path.join(w.work, 'sub', 'b');
+  await link(w.outside, a);
+  await link(w.outside, b);
+  const { linkedIn } = await searchLinks([], [w.work]);
+  t.is(await copyLinkedFiles(linkedIn, 'run1'), 1);
+
+  await writeFile(a, 'changed in the checkout\n');
+  t.is(await readFile(w.outside, 'utf8'), 'outside\n');
+  t.is(await readFile(b, 'utf8'), 'changed in the checkout\n');
+  const [sa, so] = [await stat(a), await stat(w.outside)];
+  t.is(sa.nlink, 2);
+  t.is(so.nlink, 1);
+  t.is(sa.mode & 0o7777, 0o640);
+  t.is(sa.uid, so.uid);
+  t.deepEqual(await readdir(w.work), ['a', 'sub']);
+  t.deepEqual((await searchLinks([], [w.work])).linkedIn, []);
+});
+
+test('the copy keeps the modification time', async (t) => {
+  const w = await world(t);
+  const a = path.join(w.work, 'a');
+  await link(w.outside, a);
+  const { linkedIn } = await searchLinks([], [w.work]);
+  await copyLinkedFiles(linkedIn, 'run1');
+  t.is((await stat(a)).mtimeMs, 2_000_000_000);
+  t.is((await stat(a)).nlink, 1);
+});
+
+test('a file gone or unlinked since the search is skipped; one replaced by another linked file stops the run', async (t) => {
+  const w = await world(t);
+  const a = path.join(w.work, 'a');
+  await link(w.outside, a);
+  const { linkedIn } = await searchLinks([], [w.work]);
+  await rm(a);
+  t.is(await copyLinkedFiles(linkedIn, 'run1'), 0);
+
+  const other = path.join(w.base, 'other');
+  await writeFile(other, 'other\n');
+  await link(other, a);
+  const error = await t.throwsAsync(copyLinkedFiles(linkedIn, 'run1'));
+  t.is((error as { code?: string }).code, 'APPLY_FAILED');
+  t.regex(error!.message, /changed while the run was being prepared/);
+  t.deepEqual((await readdir(w.work)).sort(), ['a', 'sub']);
+});
+
+test('the temporary names a killed copy may leave are the ones recorded', (t) => {
+  const files = [
+    { paths: ['/w/a', '/w/s/b'], links: 3, inode: '1:2' },
+    { paths: ['/w/c'], links: 2, inode: '1:3' },
+  ];
+  t.deepEqual(copyTempNames(files, 'abcd1234'), [
+    '/w/.fsbx-copy-abcd1234-0',
+    '/w/s/.fsbx-copy-abcd1234-1',
+    '/w/.fsbx-copy-abcd1234-2',
+  ]);
+});
