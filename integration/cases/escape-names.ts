@@ -136,19 +136,12 @@ export const ESCAPE_NAME_CASES: readonly EscapeCase[] = [
     description:
       'after rebind.gitlab.test resolved to the outside host, that address is still refused by literal',
     expected: 'refused',
-    why: 'a name opens its addresses for that name only; an engine that opens addresses (nft sets) must not make the literal reachable under another name',
+    why: 'a name opens its addresses for that name only: the kernel engine answers names with stand-in addresses it translates, and never opens the real ones (src/dns/stand-in.ts)',
     script: [
       'need curl',
       'curl -s --max-time 5 http://rebind.gitlab.test/ >/dev/null',
       'verdict eval "reaches_any_way outside http://198.18.0.20/ || reaches_any_way outside \'http://[2001:db8:18::20]/\'"',
     ].join('\n'),
-    gaps: {
-      kernel: {
-        observed: 'allowed',
-        failsOpen: true,
-        why: 'the kernel engine filters packets by address: an address an allowed name resolved to is reachable by any name or literal until its timeout (max(TTL, floor)) lapses. Only what an allowed zone points at opens, and never the runner, loopback or link-local addresses (the resolver drops those)',
-      },
-    },
   },
   reachAny(
     {

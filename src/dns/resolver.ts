@@ -3,6 +3,7 @@ import { forbiddenAddresses } from './forbidden.js';
 import * as dnsPacket from 'dns-packet';
 import { describeError } from '../errors.js';
 import type { AddressGate } from '../firewall/gate.js';
+import type { AddressGrant } from '../firewall/spec.js';
 import type { Logger } from '../log/logger.js';
 import { canonicalQueryName } from '../policy/names.js';
 import type { NetworkPolicy } from '../policy/types.js';
@@ -15,6 +16,7 @@ import {
   type Allowance,
 } from './decide.js';
 import type { HostsTable } from './hostfiles.js';
+import type { StandIns } from './stand-in.js';
 import type { DnsResponse } from './upstream.js';
 
 export const RCODE = {
@@ -31,6 +33,8 @@ export interface ResolverOptions {
   hosts: HostsTable;
   upstream: (name: string, type: dnsPacket.RecordType) => Promise<DnsResponse>;
   gate: AddressGate;
+  /** Where the addresses that answer allowed names come from (stand-in.ts). */
+  standIns: StandIns;
   ttlFloorSec: number;
   log: Logger;
   /** Addresses never granted or returned behind a name (runner, loopback, link-local). */
@@ -112,7 +116,7 @@ function reply(
  * in the firewall before the answer goes back.
  */
 export function createResolver(options: ResolverOptions): Resolver {
-  const { hosts, upstream, gate, ttlFloorSec, log } = options;
+  const { hosts, upstream, gate, standIns, ttlFloorSec, log } = options;
   const forbidden = options.forbidden ?? forbiddenAddresses();
   // Loopback behind `localhost` is the sandbox's own: answered, never granted.
   const isLocalName = (name: string) =>
@@ -187,6 +191,24 @@ export function createResolver(options: ResolverOptions): Resolver {
     });
   };
 
+  // Each real address is answered and opened as its stand-in; undefined
+  // when the stand-in block has none left.
+  const standInGrants = (grants: AddressGrant[]) => {
+    const out: Array<AddressGrant & { target: string }> = [];
+    for (const grant of grants) {
+      const ports = `${grant.ports === 'any' ? 'any' : grant.ports.join(',')}/${grant.denyPorts.join(',')}`;
+      const address = standIns.take(
+        grant.family,
+        grant.address,
+        ports,
+        grant.timeoutSec ?? ttlFloorSec,
+      );
+      if (address === undefined) return undefined;
+      out.push({ ...grant, address, target: grant.address });
+    }
+    return out;
+  };
+
   const fromUpstream = async (
     query: Query,
     name: string,
@@ -225,15 +247,32 @@ export function createResolver(options: ResolverOptions): Resolver {
         'it resolves only to addresses the sandbox may not reach (the runner, loopback, link-local)',
       );
     }
-    await gate.grant(grantsFor({ allowance, addresses: granted, ttlFloorSec }));
+    const grants = standInGrants(
+      grantsFor({ allowance, addresses: granted, ttlFloorSec }),
+    );
+    if (!grants) {
+      stats.failed++;
+      log.warn('DNS query failed: no stand-in address left', { name });
+      return reply(query, RCODE.SERVFAIL, {});
+    }
+    await gate.grant(grants);
     stats.answered++;
+    const standInOf = new Map(grants.map((g) => [g.target, g.address]));
+    const records = ownedBy(chain, answers)
+      .filter(keepRecord(name))
+      .map((record) =>
+        record.type === 'A' || record.type === 'AAAA'
+          ? // Loopback behind `localhost` is answered as it is.
+            {
+              ...record,
+              data: standInOf.get(String(record.data)) ?? record.data,
+            }
+          : record,
+      );
     return reply(
       query,
       rcodeOf(response),
-      {
-        answers: ownedBy(chain, answers).filter(keepRecord(name)),
-        authorities: response.authorities ?? [],
-      },
+      { answers: records, authorities: response.authorities ?? [] },
       limit,
     );
   };

@@ -6,10 +6,11 @@ import {
   IPTABLES_RESTORE,
   iptablesGrantRules,
   renderIptablesRules,
+  type TableRule,
 } from './iptables.js';
 import type { AddressGrant } from './spec.js';
 
-type Op = { op: '-A' | '-D'; family: 4 | 6; rule: string };
+type Op = { op: '-A' | '-D'; family: 4 | 6; rule: TableRule };
 
 const SWEEP_MS = 500;
 
@@ -25,7 +26,9 @@ export function iptablesGate(options: {
 }): AddressGate {
   const { exec, chain, log } = options;
   const book = new ExpiryBook(options.now);
-  const families = new Map<string, 4 | 6>();
+  // What each booked key stands for, to delete it when its time is up.
+  const booked = new Map<string, { family: 4 | 6; rule: TableRule }>();
+  const keyOf = (rule: TableRule) => `${rule.table} ${rule.rule}`;
 
   const queue = new BatchQueue<Op>(async (ops) => {
     for (const family of [4, 6] as const) {
@@ -46,10 +49,9 @@ export function iptablesGate(options: {
     if (expired.length === 0) return;
     const ops = expired.map((key) => ({
       op: '-D' as const,
-      family: families.get(key)!,
-      rule: key,
+      ...booked.get(key)!,
     }));
-    for (const key of expired) families.delete(key);
+    for (const key of expired) booked.delete(key);
     Promise.all(ops.map((op) => queue.push(op))).catch((error: unknown) =>
       log.warn('could not remove expired sandbox firewall rules', {
         error: String(error),
@@ -63,16 +65,17 @@ export function iptablesGate(options: {
       const pushes: Array<Promise<void>> = [];
       for (const grant of grants) {
         for (const rule of iptablesGrantRules(chain, grant)) {
-          const need = book.need(rule, grant.timeoutSec);
+          const key = keyOf(rule);
+          const need = book.need(key, grant.timeoutSec);
           // Recorded before the rule exists, so a second answer for the
           // same address does not append a duplicate rule meanwhile.
-          book.record(rule, grant.timeoutSec);
+          book.record(key, grant.timeoutSec);
           if (need !== 'add') continue;
-          families.set(rule, grant.family);
+          booked.set(key, { family: grant.family, rule });
           const added = queue.push({ op: '-A', family: grant.family, rule });
           pushes.push(
             added.catch((error: unknown) => {
-              book.forget(rule);
+              book.forget(key);
               throw error;
             }),
           );

@@ -12,6 +12,8 @@ export function iptablesChains(prefix: string) {
     learnedDeny: `${prefix}-dyd`,
     reject: `${prefix}-rej`,
     nat: `${prefix}-nat`,
+    /** nat table, PREROUTING: stand-ins to the real addresses. */
+    standIn: `${prefix}-via`,
   };
 }
 
@@ -33,6 +35,15 @@ function match(entry: Pick<StaticEntry, 'cidr' | 'port' | 'family'>): string {
   return `-d ${cidr} -p tcp${port}`;
 }
 
+type Chains = ReturnType<typeof iptablesChains>;
+
+/** The run's chains in the filter table (the others are in nat). */
+function filterChains(c: Chains): string[] {
+  return Object.values(c).filter(
+    (name) => name !== c.nat && name !== c.standIn,
+  );
+}
+
 function jumps(names: FirewallSpec['names']): {
   filter: string[];
   nat: string[];
@@ -45,7 +56,10 @@ function jumps(names: FirewallSpec['names']): {
       `-I FORWARD 1 -o ${h} -j ${c.to}`,
       `-I INPUT 1 -i ${h} -j ${c.in}`,
     ],
-    nat: [`-I POSTROUTING 1 -j ${c.nat}`],
+    nat: [
+      `-I POSTROUTING 1 -j ${c.nat}`,
+      `-I PREROUTING 1 -i ${h} -j ${c.standIn}`,
+    ],
   };
 }
 
@@ -69,9 +83,7 @@ export function renderIptables(spec: FirewallSpec, family: Family): string {
       : [];
   const filter = [
     '*filter',
-    ...Object.values(c)
-      .filter((name) => name !== c.nat)
-      .map((name) => `:${name} - [0:0]`),
+    ...filterChains(c).map((name) => `:${name} - [0:0]`),
     ...jumps(spec.names).filter,
     `-A ${c.in} ${established}`,
     `-A ${c.in} -d ${link.host}/${HOST_BITS[family]} -p udp --dport 53 -j ACCEPT`,
@@ -97,6 +109,7 @@ export function renderIptables(spec: FirewallSpec, family: Family): string {
   const nat = [
     '*nat',
     `:${c.nat} - [0:0]`,
+    `:${c.standIn} - [0:0]`,
     ...jumps(spec.names).nat,
     `-A ${c.nat} -s ${link.sandbox}/${HOST_BITS[family]} ! -o ${h} -j MASQUERADE`,
     'COMMIT',
@@ -109,7 +122,7 @@ export function renderIptablesTeardown(
   spec: Pick<FirewallSpec, 'names'>,
 ): string {
   const c = iptablesChains(spec.names.chain);
-  const own = Object.values(c).filter((name) => name !== c.nat);
+  const own = filterChains(c);
   const undo = (rule: string) => rule.replace(/^-I (\S+) 1 /, '-D $1 ');
   const { filter, nat } = jumps(spec.names);
   return `${[
@@ -120,35 +133,63 @@ export function renderIptablesTeardown(
     'COMMIT',
     '*nat',
     ...nat.map(undo),
-    `-F ${c.nat}`,
-    `-X ${c.nat}`,
+    ...[c.nat, c.standIn].map((name) => `-F ${name}`),
+    ...[c.nat, c.standIn].map((name) => `-X ${name}`),
     'COMMIT',
   ].join('\n')}\n`;
 }
 
-/** The rules one grant adds to (`-A`) or removes from (`-D`) the learned chains. */
+/** A rule of the run's own, in the table it belongs to. */
+export interface TableRule {
+  table: 'filter' | 'nat';
+  rule: string;
+}
+
+/**
+ * The rules one grant adds to (`-A`) or removes from (`-D`) the learned
+ * chains. Learned addresses are stand-ins: they are matched as the sandbox
+ * addressed them (conntrack's original destination), and a stand-in's
+ * mapping to the real address is a DNAT rule.
+ */
 export function iptablesGrantRules(
   prefix: string,
   grant: AddressGrant,
-): string[] {
+): TableRule[] {
   const c = iptablesChains(prefix);
+  const host = `${grant.address}/${HOST_BITS[grant.family]}`;
   const on = (port?: number) =>
-    match(
-      port === undefined
-        ? { ...grant, cidr: grant.address }
-        : { ...grant, cidr: grant.address, port },
-    );
+    `-m conntrack --ctorigdst ${host} -p tcp${port === undefined ? '' : ` --dport ${port}`}`;
+  const filter = (rule: string): TableRule => ({ table: 'filter', rule });
+  const dnat: TableRule[] =
+    grant.target === undefined
+      ? []
+      : [
+          {
+            table: 'nat',
+            rule: `${c.standIn} -d ${host} -j DNAT --to-destination ${grant.target}`,
+          },
+        ];
   const allow =
     grant.ports === 'any'
-      ? [`${c.learned} ${on()} -j ACCEPT`]
-      : grant.ports.map((port) => `${c.learned} ${on(port)} -j ACCEPT`);
-  const deny = grant.denyPorts.map(
-    (port) => `${c.learnedDeny} ${on(port)} -j ${c.reject}`,
+      ? [filter(`${c.learned} ${on()} -j ACCEPT`)]
+      : grant.ports.map((port) => filter(`${c.learned} ${on(port)} -j ACCEPT`));
+  const deny = grant.denyPorts.map((port) =>
+    filter(`${c.learnedDeny} ${on(port)} -j ${c.reject}`),
   );
-  return [...allow, ...deny];
+  return [...dnat, ...allow, ...deny];
 }
 
-/** A batch that appends (`-A`) or deletes (`-D`) learned rules. */
-export function renderIptablesRules(op: '-A' | '-D', rules: string[]): string {
-  return `*filter\n${rules.map((rule) => `${op} ${rule}`).join('\n')}\nCOMMIT\n`;
+/** A batch that appends (`-A`) or deletes (`-D`) learned rules, table by table. */
+export function renderIptablesRules(
+  op: '-A' | '-D',
+  rules: readonly TableRule[],
+): string {
+  return (['filter', 'nat'] as const)
+    .map((table) => rules.filter((r) => r.table === table))
+    .filter((list) => list.length > 0)
+    .map(
+      (list) =>
+        `*${list[0]!.table}\n${list.map((r) => `${op} ${r.rule}`).join('\n')}\nCOMMIT\n`,
+    )
+    .join('');
 }

@@ -19,6 +19,8 @@ export const NFT_SETS = {
   learned: (f: Family) => `dyn${f}`,
   learnedPort: (f: Family) => `dyn${f}p`,
   learnedDenyPort: (f: Family) => `dyndeny${f}p`,
+  /** Map: stand-in address to the real one (DNAT). */
+  standIn: (f: Family) => `via${f}`,
   rejected: (f: Family) => `rej${f}`,
   rejectedOther: (f: Family) => `rej${f}x`,
 } as const;
@@ -106,6 +108,7 @@ function familySets(f: Family, entries: FamilyEntries): string {
     setBlock(NFT_SETS.learned(f), [`type ${addr}`, 'flags timeout']),
     setBlock(NFT_SETS.learnedPort(f), [`type ${pair}`, 'flags timeout']),
     setBlock(NFT_SETS.learnedDenyPort(f), [`type ${pair}`, 'flags timeout']),
+    `\tmap ${NFT_SETS.standIn(f)} {\n\t\ttype ${addr} : ${addr}\n\t\tflags timeout\n\t}\n`,
     setBlock(NFT_SETS.rejected(f), [
       `type ${addr} . inet_proto . inet_service`,
       ...counting,
@@ -117,12 +120,15 @@ function familySets(f: Family, entries: FamilyEntries): string {
   ].join('');
 }
 
+// Policy rules judge the real destination (after DNAT); learned elements
+// are stand-ins, so they judge the destination as the sandbox addressed it
+// (conntrack's original direction).
 function verdictRules(f: Family): string[] {
   const p = PROTO[f];
   return [
     `${p} daddr @${NFT_SETS.deny(f)} goto refuse`,
     `${p} daddr . tcp dport @${NFT_SETS.denyPort(f)} goto refuse`,
-    `${p} daddr . tcp dport @${NFT_SETS.learnedDenyPort(f)} goto refuse`,
+    `ct original ${p} daddr . tcp dport @${NFT_SETS.learnedDenyPort(f)} goto refuse`,
   ];
 }
 
@@ -133,8 +139,8 @@ function acceptRules(f: Family): string[] {
     `${p} daddr . tcp dport @${NFT_SETS.allowHostPort(f)} accept`,
     `${p} daddr @${NFT_SETS.allow(f)} accept`,
     `${p} daddr . tcp dport @${NFT_SETS.allowPort(f)} accept`,
-    `${p} daddr @${NFT_SETS.learned(f)} accept`,
-    `${p} daddr . tcp dport @${NFT_SETS.learnedPort(f)} accept`,
+    `ct original ${p} daddr @${NFT_SETS.learned(f)} accept`,
+    `ct original ${p} daddr . tcp dport @${NFT_SETS.learnedPort(f)} accept`,
   ];
 }
 
@@ -203,6 +209,16 @@ export function renderNftRuleset(spec: FirewallSpec): string {
       `meta l4proto tcp counter name ${NFT_REJECT_COUNTER} reject with tcp reset`,
       `counter name ${NFT_REJECT_COUNTER} reject with icmpx admin-prohibited`,
     ]),
+    // Stand-ins the resolver handed out become the real addresses; one
+    // without a mapping (never handed out, or lapsed) stays as it is and
+    // is refused.
+    chain('sandbox_dnat', [
+      'type nat hook prerouting priority dstnat; policy accept;',
+      `iifname ${iface} dnat ip to ip daddr map @${NFT_SETS.standIn(4)}`,
+      ...(spec.ipv6
+        ? [`iifname ${iface} dnat ip6 to ip6 daddr map @${NFT_SETS.standIn(6)}`]
+        : []),
+    ]),
     chain('sandbox_nat', [
       'type nat hook postrouting priority srcnat; policy accept;',
       `ip saddr ${v4.sandbox} oifname != ${iface} masquerade`,
@@ -222,10 +238,11 @@ export function nftTeardownArgv(table: string): string[] {
   return ['nft', 'delete', 'table', 'inet', table];
 }
 
-/** One element of a learned-address set. */
+/** One element of a learned-address set (or of the stand-in map: with a value). */
 export interface NftElement {
   set: string;
   key: string;
+  value?: string;
 }
 
 /** The set elements a grant needs (pure). */
@@ -236,6 +253,11 @@ export function grantElements(grant: AddressGrant): NftElement[] {
     key: `${grant.address} . ${port}`,
   });
   return [
+    ...(grant.target === undefined
+      ? []
+      : [
+          { set: NFT_SETS.standIn(f), key: grant.address, value: grant.target },
+        ]),
     ...(grant.ports === 'any'
       ? [{ set: NFT_SETS.learned(f), key: grant.address }]
       : grant.ports.map((port) => on(NFT_SETS.learnedPort(f), port))),
@@ -261,7 +283,8 @@ export function renderNftElements(
   const adds = changes.add.map((e) => {
     const timeout =
       e.timeoutSec === undefined ? '' : ` timeout ${e.timeoutSec}s`;
-    return `add element inet ${table} ${e.set} { ${e.key}${timeout} }\n`;
+    const value = e.value === undefined ? '' : ` : ${e.value}`;
+    return `add element inet ${table} ${e.set} { ${e.key}${timeout}${value} }\n`;
   });
   return [...removes, ...adds].join('');
 }

@@ -28,7 +28,10 @@ export interface FirewallSpec {
 /** An address the resolver learned, and on which ports it may be used. */
 export interface AddressGrant {
   family: 4 | 6;
+  /** The address opened: a stand-in (with `target`), or the real one. */
   address: string;
+  /** The real address a stand-in is translated to (src/dns/stand-in.ts). */
+  target?: string;
   /** 'any', or the ports of the port-scoped rules that matched the name. */
   ports: 'any' | number[];
   /** Ports a deny rule with a port closes for this name. */

@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as dnsPacket from 'dns-packet';
 import { parseHosts } from '../../src/dns/hostfiles.js';
+import { StandIns } from '../../src/dns/stand-in.js';
 import { createResolver, RCODE } from '../../src/dns/resolver.js';
 import type { DnsResponse } from '../../src/dns/upstream.js';
 import { memoryLogger } from '../../src/log/logger.js';
@@ -32,6 +33,7 @@ function setup(upstream: Upstream, hosts = '') {
       return upstream(name, type);
     },
     gate,
+    standIns: new StandIns(),
     ttlFloorSec: 60,
     log,
   });
@@ -83,19 +85,21 @@ test('an allowed name is opened in the firewall before the answer goes back', as
   const reply = await ask(query('api.gitlab.test'));
   gate.events.push('answered');
   t.is(rcode(reply), RCODE.NOERROR);
+  // The answer is a stand-in, opened and translated to the real address.
   t.deepEqual(
     reply.answers!.map((x) => (x as { data: string }).data),
-    ['198.18.0.10'],
+    ['10.218.0.1'],
   );
   t.deepEqual(gate.events, [
     'asked api.gitlab.test',
-    'granted 198.18.0.10',
+    'granted 10.218.0.1',
     'answered',
   ]);
   t.deepEqual(gate.grants, [
     {
       family: 4,
-      address: '198.18.0.10',
+      address: '10.218.0.1',
+      target: '198.18.0.10',
       ports: 'any',
       denyPorts: [],
       timeoutSec: 60,
@@ -113,7 +117,8 @@ test('a name allowed on one port opens its addresses on that port only', async (
   t.deepEqual(gate.grants, [
     {
       family: 6,
-      address: '2001:db8::5',
+      address: 'fd5b:f5b0:8f2b::1',
+      target: '2001:db8::5',
       ports: [443],
       denyPorts: [],
       timeoutSec: 600,
@@ -136,7 +141,7 @@ test('CNAMEs are followed, every address of the chain is opened', async (t) => {
   const reply = await ask(query('www.gitlab.test'));
   t.deepEqual(asked, ['www.gitlab.test A', 'edge.cdn.test A']);
   t.deepEqual(
-    gate.grants.map((g) => g.address),
+    gate.grants.map((g) => g.target),
     ['198.18.0.20', '198.18.0.21'],
   );
   t.deepEqual(
@@ -260,6 +265,7 @@ test('an allowed name never opens the runner, loopback or link-local addresses',
         a(name, '198.18.0.2'),
       ]),
     gate,
+    standIns: new StandIns(),
     ttlFloorSec: 60,
     log: memoryLogger(),
     forbidden,
@@ -271,7 +277,7 @@ test('an allowed name never opens the runner, loopback or link-local addresses',
   const mixed = await ask('mixed.gitlab.test');
   t.deepEqual(
     mixed.answers!.map((x) => (x as { data: string }).data),
-    ['198.18.0.10'],
+    ['10.218.0.1'],
   );
   const local = await ask('localhost');
   t.deepEqual(
@@ -280,7 +286,29 @@ test('an allowed name never opens the runner, loopback or link-local addresses',
     'localhost still answers with the sandbox’s own loopback',
   );
   t.deepEqual(
-    gate.grants.map((g) => g.address),
+    gate.grants.map((g) => g.target),
     ['198.18.0.10'],
+  );
+});
+
+test('names answered with one address get one stand-in per kind of allowance, the same each time', async (t) => {
+  const { gate, ask } = setup(async (name, type) =>
+    response(name, type, [a(name, '198.18.0.10')]),
+  );
+  const data = (p: dnsPacket.DecodedPacket) =>
+    p.answers!.map((x) => (x as { data: string }).data);
+  t.deepEqual(data(await ask(query('a.gitlab.test'))), ['10.218.0.1']);
+  t.deepEqual(data(await ask(query('b.gitlab.test'))), ['10.218.0.1']);
+  t.deepEqual(data(await ask(query('a.gitlab.test'))), ['10.218.0.1']);
+  // Allowed on 443 only: its stand-in opens only that port.
+  t.deepEqual(data(await ask(query('registry.test'))), ['10.218.0.2']);
+  t.deepEqual(
+    gate.grants.map((g) => `${g.address}>${g.target} ${String(g.ports)}`),
+    [
+      '10.218.0.1>198.18.0.10 any',
+      '10.218.0.1>198.18.0.10 any',
+      '10.218.0.1>198.18.0.10 any',
+      '10.218.0.2>198.18.0.10 443',
+    ],
   );
 });

@@ -2,6 +2,7 @@ import test from 'ava';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
+import { StandIns } from '../../src/dns/stand-in.js';
 import { createResolver } from '../../src/dns/resolver.js';
 import { startDnsServer } from '../../src/dns/server.js';
 import { queryUpstream } from '../../src/dns/upstream.js';
@@ -53,6 +54,7 @@ test('UDP and TCP clients get answers; refused names never reach upstream', asyn
         1_000,
       ),
     gate,
+    standIns: new StandIns(),
     ttlFloorSec: 60,
     log: memoryLogger(),
   });
@@ -71,7 +73,7 @@ test('UDP and TCP clients get answers; refused names never reach upstream', asyn
     client.send(query('www.gitlab.test'), port, '127.0.0.1');
     const answer = await udpReply;
     client.close();
-    t.is((answer.answers![0] as { data: string }).data, '198.18.0.10');
+    t.is((answer.answers![0] as { data: string }).data, '10.218.0.1');
 
     const tcpReply = await new Promise<dnsPacket.DecodedPacket>(
       (resolve, reject) => {
@@ -92,7 +94,7 @@ test('UDP and TCP clients get answers; refused names never reach upstream', asyn
     t.is((tcpReply.flags ?? 0) & 0xf, 5);
     t.deepEqual(upstream.names, ['www.gitlab.test']);
     t.deepEqual(
-      gate.grants.map((g) => g.address),
+      gate.grants.map((g) => g.target),
       ['198.18.0.10'],
     );
   } finally {

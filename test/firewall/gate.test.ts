@@ -133,7 +133,7 @@ test('iptables: rules are added once and deleted when they expire', async (t) =>
   );
   t.is(
     calls[0]!.input,
-    '*filter\n-A fsbxt-dyn -d 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT\nCOMMIT\n',
+    '*filter\n-A fsbxt-dyn -m conntrack --ctorigdst 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT\nCOMMIT\n',
   );
   now = 2_000;
   await new Promise((resolve) => setTimeout(resolve, 700));
@@ -141,7 +141,7 @@ test('iptables: rules are added once and deleted when they expire', async (t) =>
   t.is(calls.length, 4);
   t.is(
     calls[2]!.input,
-    '*filter\n-D fsbxt-dyn -d 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT\nCOMMIT\n',
+    '*filter\n-D fsbxt-dyn -m conntrack --ctorigdst 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT\nCOMMIT\n',
   );
 });
 

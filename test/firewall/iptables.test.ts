@@ -19,6 +19,7 @@ test('own chains, reached only by jumps for the run veth', (t) => {
       '-I FORWARD 1 -o fsbxa1b2c3d4h -j fsbxa1b2c3d4-to',
       '-I INPUT 1 -i fsbxa1b2c3d4h -j fsbxa1b2c3d4-in',
       '-I POSTROUTING 1 -j fsbxa1b2c3d4-nat',
+      '-I PREROUTING 1 -i fsbxa1b2c3d4h -j fsbxa1b2c3d4-via',
     ],
   );
   t.true(
@@ -111,7 +112,10 @@ test('learned addresses become rules in the learned chains', (t) => {
     denyPorts: [],
   });
   t.deepEqual(rules, [
-    'fsbxa-dyn -d 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT',
+    {
+      table: 'filter',
+      rule: 'fsbxa-dyn -m conntrack --ctorigdst 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT',
+    },
   ]);
   const any = iptablesGrantRules('fsbxa', {
     family: 6,
@@ -119,12 +123,37 @@ test('learned addresses become rules in the learned chains', (t) => {
     ports: 'any',
     denyPorts: [22],
   });
-  t.deepEqual(any, [
-    'fsbxa-dyn -d 2001:db8::10/128 -p tcp -j ACCEPT',
-    'fsbxa-dyd -d 2001:db8::10/128 -p tcp --dport 22 -j fsbxa-rej',
-  ]);
+  t.deepEqual(
+    any.map((r) => r.rule),
+    [
+      'fsbxa-dyn -m conntrack --ctorigdst 2001:db8::10/128 -p tcp -j ACCEPT',
+      'fsbxa-dyd -m conntrack --ctorigdst 2001:db8::10/128 -p tcp --dport 22 -j fsbxa-rej',
+    ],
+  );
   t.is(
     renderIptablesRules('-D', rules),
-    '*filter\n-D fsbxa-dyn -d 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT\nCOMMIT\n',
+    '*filter\n-D fsbxa-dyn -m conntrack --ctorigdst 198.18.0.10/32 -p tcp --dport 443 -j ACCEPT\nCOMMIT\n',
+  );
+});
+
+test('a stand-in is opened as the sandbox addresses it and translated in the nat table', (t) => {
+  const rules = iptablesGrantRules('fsbxa', {
+    family: 4,
+    address: '10.218.0.1',
+    target: '198.18.0.10',
+    ports: 'any',
+    denyPorts: [],
+  });
+  t.is(
+    renderIptablesRules('-A', rules),
+    [
+      '*filter',
+      '-A fsbxa-dyn -m conntrack --ctorigdst 10.218.0.1/32 -p tcp -j ACCEPT',
+      'COMMIT',
+      '*nat',
+      '-A fsbxa-via -d 10.218.0.1/32 -j DNAT --to-destination 198.18.0.10',
+      'COMMIT',
+      '',
+    ].join('\n'),
   );
 });

@@ -44,8 +44,35 @@ test('only packets on the run veth are hooked', (t) => {
   t.deepEqual(hooks, [
     'type filter hook forward priority filter; policy accept;',
     'type filter hook input priority filter; policy accept;',
+    'type nat hook prerouting priority dstnat; policy accept;',
     'type nat hook postrouting priority srcnat; policy accept;',
   ]);
+  t.true(
+    lines.includes('iifname "fsbxa1b2c3d4h" dnat ip to ip daddr map @via4'),
+  );
+});
+
+test('learned elements are stand-ins: opened as the sandbox addressed them, mapped to the real address', (t) => {
+  t.true(lines.includes('ct original ip daddr @dyn4 accept'));
+  t.true(lines.includes('ct original ip6 daddr . tcp dport @dyn6p accept'));
+  t.true(
+    lines.includes('ip daddr @deny4 goto refuse'),
+    'policy rules judge the real address',
+  );
+  const elements = grantElements({
+    family: 4,
+    address: '10.218.0.1',
+    target: '198.18.0.10',
+    ports: 'any',
+    denyPorts: [],
+  });
+  t.is(
+    renderNftElements('fsbxt', {
+      add: elements.map((e) => ({ ...e, timeoutSec: 300 })),
+      remove: [],
+    }),
+    'add element inet fsbxt via4 { 10.218.0.1 timeout 300s : 198.18.0.10 }\nadd element inet fsbxt dyn4 { 10.218.0.1 timeout 300s }\n',
+  );
 });
 
 test('DNS only to the run resolver, UDP and TCP, IPv4 and IPv6', (t) => {

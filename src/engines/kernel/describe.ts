@@ -92,7 +92,8 @@ export function describeKernelPlan(plan: KernelPlan): Record<string, unknown> {
     dns: [
       `resolver on ${dns.listen.map(bracket).join(', ')} port ${dns.port}, UDP and TCP`,
       `upstream: ${dns.upstream}; hosts file first: ${dns.hostsFile}`,
-      `learned addresses stay open max(TTL, ${dns.ttlFloorSec} s)`,
+      `allowed names are answered with stand-in addresses (from ${dns.standIn.v4} and ${dns.standIn.v6}) that the firewall translates to the real ones: the real addresses are not opened, so they stay refused as literals`,
+      `stand-ins stay open max(TTL, ${dns.ttlFloorSec} s); hosts-file names are opened at their real addresses for the whole run`,
       'names no allow rule matches are refused and never looked up',
     ].join('\n'),
     mounts: [

@@ -1,9 +1,12 @@
 import path from 'node:path';
+import { DEFAULT_STAND_IN, type StandInRanges } from '../../dns/stand-in.js';
 import { DEFAULT_POOL, type PoolConfig } from '../../netns/pool.js';
 
 /** Settings of the kernel engine that are not policy; tests shorten the timeouts. */
 export interface KernelOptions {
   pool: PoolConfig;
+  /** Where the stand-in addresses that answer allowed names come from. */
+  standIn: StandInRanges;
   /** Shortest time a learned address stays open, whatever the TTL says. */
   ttlFloorSec: number;
   /** The runner's resolver configuration and hosts file. */
@@ -24,6 +27,7 @@ export const DEFAULT_TTL_FLOOR_SEC = 300;
 
 export const DEFAULT_KERNEL_OPTIONS: KernelOptions = {
   pool: DEFAULT_POOL,
+  standIn: DEFAULT_STAND_IN,
   ttlFloorSec: DEFAULT_TTL_FLOOR_SEC,
   resolvConf: '/etc/resolv.conf',
   hostsFile: '/etc/hosts',

@@ -6,6 +6,7 @@ import { INIT_SCRIPT, launchArgv } from '../../mounts/launch.js';
 import { planMounts, type MountPlan } from '../../mounts/plan.js';
 import { kernelNames, type KernelNames } from '../../netns/names.js';
 import { planNetns, type NetnsPlan } from '../../netns/plan.js';
+import { standInBlocks } from '../../dns/stand-in.js';
 import { slotSubnet } from '../../netns/pool.js';
 import {
   privateProcArgv,
@@ -31,6 +32,7 @@ export interface KernelPlan {
     upstream: string;
     hostsFile: string;
     ttlFloorSec: number;
+    standIn: KernelOptions['standIn'];
     sandboxResolvConf: string;
   };
   /** The init script (PID 1) builds the view from the fstab files in fstabDir. */
@@ -130,6 +132,7 @@ export function buildKernelPlan(
       upstream: `the nameservers of ${options.resolvConf}, read when the run starts`,
       hostsFile: options.hostsFile,
       ttlFloorSec: options.ttlFloorSec,
+      standIn: standInBlocks(options.standIn),
       sandboxResolvConf,
     },
     mounts: { ...mounts, fstabDir, initScript: INIT_SCRIPT },

@@ -3,6 +3,7 @@ import type { UndoStack } from '../../exec/undo.js';
 import { allowanceFor, grantsFor, NameRules } from '../../dns/decide.js';
 import type { HostsTable, ResolvConf } from '../../dns/hostfiles.js';
 import { createResolver, type Resolver } from '../../dns/resolver.js';
+import { StandIns } from '../../dns/stand-in.js';
 import { startDnsServer } from '../../dns/server.js';
 import { queryUpstream } from '../../dns/upstream.js';
 import type { CommandRunner } from '../../exec/runner.js';
@@ -64,6 +65,7 @@ export async function startResolver(options: {
     hosts: host.hosts,
     upstream: (name, type) => queryUpstream(upstreams, name, type),
     gate,
+    standIns: new StandIns(plan.dns.standIn),
     ttlFloorSec: kernel.ttlFloorSec,
     log: ctx.log,
   });

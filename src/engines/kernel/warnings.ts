@@ -1,6 +1,16 @@
 import { formatRule, type Policy } from '../../policy/types.js';
 import type { KernelPlan } from './plan.js';
 import { namesThisHost } from '../../policy/match.js';
+import ipaddr from 'ipaddr.js';
+
+// Whether an address rule and a CIDR block share an address.
+function overlaps(rule: { address: string; prefix: number }, block: string) {
+  const [net, bits] = ipaddr.parseCIDR(block);
+  const addr = ipaddr.parse(rule.address);
+  if (addr.kind() !== net.kind()) return false;
+  const shorter = Math.min(bits, rule.prefix);
+  return addr.match(net, shorter);
+}
 
 /** Where the kernel engine cannot carry out the policy exactly, in words (pure). */
 export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
@@ -11,7 +21,7 @@ export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
   );
   if (portNames.length > 0) {
     warnings.push(
-      `name rules with a port (${portNames.map(formatRule).join(', ')}) are enforced per address: another allowed name that resolves to the same address may use that port too, and a CDN address shared with other sites is open on that port to all of them`,
+      `name rules with a port (${portNames.map(formatRule).join(', ')}) are enforced per address the name resolves to: a CDN address shared with other sites serves all of them on that port (the name inside the connection, Host or SNI, is not checked)`,
     );
   }
   const portDenies = network.deny.filter(
@@ -19,7 +29,18 @@ export function kernelWarnings(policy: Policy, plan: KernelPlan): string[] {
   );
   if (portDenies.length > 0) {
     warnings.push(
-      `deny rules with a port (${portDenies.map(formatRule).join(', ')}) close that port on every address the name resolves to, for every name sharing the address`,
+      `deny rules with a port (${portDenies.map(formatRule).join(', ')}) close that port on the addresses the name resolves to, not on the same addresses reached as literals or under other allowed names`,
+    );
+  }
+  const { standIn } = plan.dns;
+  const shadowed = [...network.allow, ...network.deny].filter(
+    (r) =>
+      r.kind === 'address' &&
+      (overlaps(r, standIn.v4) || overlaps(r, standIn.v6)),
+  );
+  if (shadowed.length > 0) {
+    warnings.push(
+      `${shadowed.map(formatRule).join(', ')} overlap the stand-in addresses (${standIn.v4}, ${standIn.v6}) that answer allowed names: where the resolver hands one out, it leads to that name's address instead`,
     );
   }
   if (network.allow.some(namesThisHost)) {
