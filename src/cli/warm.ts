@@ -5,6 +5,7 @@
 import { srtEngine } from '../engines/srt/engine.js';
 import type { PlanInput, ProbeResult } from '../engines/types.js';
 import { buildPolicy } from '../policy/build.js';
+import { parsePolicyFile } from '../policy/load.js';
 import { program } from './main.js';
 
 const facts: Record<string, string> = {
@@ -23,6 +24,12 @@ export async function warmUp(): Promise<void> {
       from: 'user',
     })
     .catch(() => undefined);
+  // A policy file in YAML: the parser, loaded on first use, is then in
+  // the snapshot too.
+  await parsePolicyFile(
+    'network:\n  allow:\n    - registry.example.com:443\n    - 192.0.2.1\n',
+    'warm-up.yml',
+  );
   const source = { kind: 'flag' as const, origin: '--allow' };
   const policy = await buildPolicy({
     env: { CI_SERVER_HOST: 'gitlab.example.com' },

@@ -37,23 +37,25 @@ export function describeIssue(
   return `${label}: ${field || '(top level)'}: ${shownValue(input, issue.path)} is not accepted (${issue.message}); expected ${accepted}`;
 }
 
+/** Aliases a document may use: enough for any policy, too few to blow one up. */
+const MAX_ALIASES = 100;
+
 /**
- * Parses YAML with the `yaml` library, loaded on first use: most runs read
- * no YAML at all, and its import costs tens of milliseconds. A plain JSON
- * object (JSON is YAML) is read by JSON.parse, to the same value.
+ * Parses YAML 1.2 (core schema) with js-yaml, loaded on first use: most
+ * runs read no YAML at all. A plain JSON object (JSON is YAML) is read by
+ * JSON.parse, to the same value. An empty text, or one of comments only,
+ * is null; more than one document is an error.
  */
 export async function parseYamlText(text: string): Promise<unknown> {
   const json = parseJsonObject(text);
   if (json) return json;
-  const yaml = await import('yaml');
-  // A bundler may hand over the CommonJS build as the default export.
-  const parse =
-    yaml.parse ?? (yaml as unknown as { default: typeof yaml }).default.parse;
-  return parse(text, {
-    prettyErrors: true,
-    uniqueKeys: true,
-    maxAliasCount: 100,
-  });
+  const { loadAll } = await import('js-yaml');
+  const documents = loadAll(text, { maxAliases: MAX_ALIASES });
+  if (documents.length > 1)
+    throw new Error(
+      `${documents.length} YAML documents (separated by ---) where one is expected`,
+    );
+  return documents[0] ?? null;
 }
 
 /** The first line of a YAML error, for a one-line message. */

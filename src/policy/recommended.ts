@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { SandboxError } from '../errors.js';
 import { parseNetworkEntry } from './entries.js';
+import { parseYamlText, yamlErrorLine } from './load.js';
 import type { NetworkRule } from './types.js';
 
 const RELATIVE = 'data/recommended-allowlist.yml';
@@ -22,13 +23,13 @@ export function recommendedFile(): string {
 function broken(file: string, why: string): SandboxError {
   return new SandboxError(
     'INTERNAL',
-    `${file}: ${why}; expected allowed_domains: a list of entries, each with a comment; reinstall flow-sandbox`,
+    `${file}: ${why}; expected allowed_domains: a mapping of each entry to what it is for; reinstall flow-sandbox`,
   );
 }
 
 /**
  * The recommended entries as rules of kind `recommended`. Each origin
- * carries the entry's comment and the project file that asked for it, so
+ * carries what the entry is for and the project file that asked for it, so
  * the dry run says why a registry is reachable.
  */
 export async function loadRecommended(
@@ -38,25 +39,21 @@ export async function loadRecommended(
   const text = await readFile(file, 'utf8').catch((error: Error) => {
     throw broken(file, `cannot be read (${error.message})`);
   });
-  // Loaded on first use, like every YAML read: most runs never need it.
-  const loaded = await import('yaml');
-  // A bundler may hand over the CommonJS build as the default export.
-  const yaml =
-    loaded.parseDocument === undefined
-      ? (loaded as unknown as { default: typeof loaded }).default
-      : loaded;
-  const { isScalar, isSeq, parseDocument } = yaml;
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length) throw broken(file, doc.errors[0]!.message);
-  const list = doc.get('allowed_domains');
-  if (!isSeq(list)) throw broken(file, 'allowed_domains is not a list');
-  return list.items.map((item, i) => {
-    if (!isScalar(item) || typeof item.value !== 'string' || !item.comment)
-      throw broken(file, `entry ${i} is not a string with a comment`);
-    const why = item.comment.trim();
-    return parseNetworkEntry(item.value, `recommended allowlist[${i}]`, {
+  let list: unknown;
+  try {
+    list = ((await parseYamlText(text)) as { allowed_domains?: unknown } | null)
+      ?.allowed_domains;
+  } catch (error) {
+    throw broken(file, yamlErrorLine(error));
+  }
+  if (!list || typeof list !== 'object' || Array.isArray(list))
+    throw broken(file, 'allowed_domains is not a mapping');
+  return Object.entries(list).map(([entry, why], i) => {
+    if (typeof why !== 'string' || !why.trim())
+      throw broken(file, `entry ${i} (${entry}) does not say what it is for`);
+    return parseNetworkEntry(entry, `recommended allowlist[${i}]`, {
       kind: 'recommended',
-      origin: `recommended allowlist (${why}), asked for by ${requestedBy}`,
+      origin: `recommended allowlist (${why.trim()}), asked for by ${requestedBy}`,
     });
   });
 }

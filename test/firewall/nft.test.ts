@@ -96,7 +96,7 @@ test('blocks go to interval sets, single addresses to hash sets, with or without
   );
   t.regex(
     ruleset,
-    /set host4p \{\n\t\ttype ipv4_addr \. inet_service\n\t\telements = \{\n\t\t\t198\.18\.1\.7 \. 443\n/,
+    /set host4p \{\n\t\ttype ipv4_addr \. inet_service\n\t\tsize 1\n\t\telements = \{\n\t\t\t198\.18\.1\.7 \. 443\n/,
   );
   t.regex(ruleset, /set allow6 \{[^}]*2001:db8::\/64/);
   t.regex(ruleset, /set deny4 \{[^}]*198\.18\.0\.66/);

@@ -223,7 +223,7 @@ test('paths are refused or resolved inside what they name; `..` never widens', (
 });
 
 test('random documents as policy files: valid, or a clear CONFIG_INVALID / POLICY_INVALID', async (t) => {
-  const { stringify } = await import('yaml');
+  const { dump: stringify } = await import('js-yaml');
   const docs = fc.oneof(
     fc.anything({ maxDepth: 3 }).map((v) => {
       try {

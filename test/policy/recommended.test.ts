@@ -7,7 +7,7 @@ import { formatRule } from '../../src/policy/types.js';
 import { loadRecommended } from '../../src/policy/recommended.js';
 import { allowed, merged, refusedRaw } from './helpers.js';
 
-test('the shipped list parses, and every entry has a comment and a port', async (t) => {
+test('the shipped list parses, and every entry says what it is for and has a port', async (t) => {
   const rules = await loadRecommended('test');
   t.true(rules.length >= 25);
   for (const rule of rules) {
@@ -44,17 +44,20 @@ test('the shipped list names the registries flows need', async (t) => {
   }
 });
 
-test('an entry without a comment makes the list unusable', async (t) => {
+test('an entry that does not say what it is for makes the list unusable', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fsbx-test-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'list.yml');
   await writeFile(
     file,
-    'allowed_domains:\n  - a.test:443 # fine\n  - b.test:443\n',
+    'allowed_domains:\n  a.test:443: fine\n  b.test:443:\n',
   );
   const error = await t.throwsAsync(loadRecommended('x', file));
   t.true(error instanceof SandboxError);
-  t.regex(error!.message, /entry 1 is not a string with a comment/);
+  t.regex(
+    error!.message,
+    /entry 1 \(b\.test:443\) does not say what it is for/,
+  );
 });
 
 test('used only when the project asks for it', async (t) => {
