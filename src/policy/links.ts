@@ -10,7 +10,7 @@
 //   own before the command starts (src/mounts/copies.ts).
 // What the search cannot see (links elsewhere on disk) is reported.
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PathRule, Policy } from './types.js';
 
@@ -47,37 +47,41 @@ const under = (p: string, dir: string) =>
 
 /**
  * Visits every regular file under `root` (or `root` itself), depth first,
- * never following symlinks, skipping `skip` directories. Each directory's
- * files are stat'ed together. Returns false when the budget ran out.
+ * never following symlinks, skipping `skip` directories. Returns false
+ * when the budget ran out. Synchronous: a walk makes one call per entry,
+ * and a promise per call cost ten times the call (the run waits for the
+ * walk either way).
  */
-async function walkFiles(
+function walkFiles(
   root: string,
   skip: (dir: string) => boolean,
   budget: { left: number },
   visit: Visit,
-): Promise<boolean> {
-  const top = await lstat(root).catch(() => undefined);
+): boolean {
+  const top = lstatSync(root, { throwIfNoEntry: false });
   if (top?.isFile()) visit(root, top);
   if (!top?.isDirectory()) return true;
   const stack = [root];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    const entries = await readdir(dir, { withFileTypes: true }).catch(
-      () => [] as Dirent[],
-    );
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
     if (entries.length > budget.left) return false;
     budget.left -= entries.length;
-    const files: string[] = [];
     for (const entry of entries) {
-      const file = path.join(dir, entry.name);
+      // dir is absolute and normal: joining needs no normalizing.
+      const file = dir === '/' ? `/${entry.name}` : `${dir}/${entry.name}`;
       if (entry.isDirectory()) {
         if (!skip(file)) stack.push(file);
-      } else if (entry.isFile()) files.push(file);
+      } else if (entry.isFile()) {
+        const stat = lstatSync(file, { throwIfNoEntry: false });
+        if (stat) visit(file, stat);
+      }
     }
-    const stats = await Promise.all(
-      files.map((f) => lstat(f).catch(() => undefined)),
-    );
-    stats.forEach((s, i) => s && visit(files[i]!, s));
   }
   return true;
 }
@@ -106,7 +110,7 @@ export async function searchLinks(
   let complete = true;
   const deniedLinks = new Map<string, { file: string; nlink: number }>();
   for (const dir of denied) {
-    complete &&= await walkFiles(
+    complete &&= walkFiles(
       dir,
       () => false,
       budget,
@@ -120,7 +124,7 @@ export async function searchLinks(
   const found = new Map<string, { paths: string[]; nlink: number }>();
   for (const root of outermost(roots)) {
     if (isDenied(root)) continue;
-    complete &&= await walkFiles(root, isDenied, budget, (file, stat) => {
+    complete &&= walkFiles(root, isDenied, budget, (file, stat) => {
       if (stat.nlink < 2 || isDenied(file)) return;
       const key = inodeKey(stat);
       const entry = found.get(key);

@@ -49,6 +49,11 @@ export async function establish(options: {
 }): Promise<Established> {
   const { ctx, exec, input, kernel, controls, undo, step } = options;
   const started = performance.now();
+  // Milliseconds from the start at the end of each stage, for the debug log.
+  const at: Record<string, number> = {};
+  const mark = (stage: string) => {
+    at[stage] = Math.round(performance.now() - started);
+  };
   checkAbort(controls);
   const created = await mkdir(input.stateDir, { recursive: true, mode: 0o700 });
   if (created) {
@@ -87,11 +92,14 @@ export async function establish(options: {
     runId: input.runId,
     routes: await readRoutes(),
   });
+  mark('lease');
   const plan = buildKernelPlan(input, kernel, lease.subnet.slot, true);
   const ipv6 = plan.netns.ipv6;
   step('kernel-lease');
+  mark('plan');
 
   const host = await readHostFiles(kernel);
+  mark('hostFiles');
   const times = await buildSandbox({
     exec,
     plan,
@@ -110,6 +118,7 @@ export async function establish(options: {
     },
   });
   checkAbort(controls);
+  mark('objects');
 
   const resolver = await startResolver({
     ctx,
@@ -127,6 +136,7 @@ export async function establish(options: {
     slot: plan.addresses.slot,
     backend: plan.firewall.backend,
     stepMs: times,
+    reachedMs: at,
     totalMs: Math.round(performance.now() - started),
   });
   return { plan, resolver };

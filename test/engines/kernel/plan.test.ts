@@ -115,6 +115,26 @@ test('warnings name what the kernel engine cannot express exactly', (t) => {
   );
 });
 
+test('address rules inside the stand-in blocks are named in a warning', (t) => {
+  const warning = (allow: string[]) =>
+    createKernelEngine()
+      .plan(input(allow))
+      .warnings.find((w) => w.includes('stand-in addresses'));
+  t.is(warning(['198.18.0.0/24', '10.217.0.0/16', 'fd00::/16']), undefined);
+  for (const inside of ['10.218.3.4', '10.218.0.0/16', 'fd5b:f5b0:8f2b::9']) {
+    t.regex(
+      warning([inside, '198.18.0.1']) ?? '',
+      new RegExp(`^${inside.replace(/[.]/g, '\\.')}`),
+      inside,
+    );
+  }
+  const plan = createKernelEngine().plan(input([]));
+  t.regex(
+    (plan.details as Record<string, string>).dns!,
+    /answered with stand-in addresses \(from 10\.218\.0\.0\/16 and fd5b:f5b0:8f2b::\/64\)/,
+  );
+});
+
 test('the backend: the flag, else nft where found, else iptables', (t) => {
   t.is(chooseBackend({ firewall: 'iptables', probe: allTools }), 'iptables');
   t.is(chooseBackend({ firewall: 'auto', probe: allTools }), 'nft');
