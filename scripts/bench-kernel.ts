@@ -20,6 +20,7 @@ const root = path.resolve(
   '../..',
 );
 const bin = path.join(root, 'bin/flow-sandbox');
+const FLOOR_SCRIPT = path.join(root, 'scripts/bench/kernel-floor.sh');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
 
 interface Inner {
@@ -87,6 +88,8 @@ function startup(inner: Inner): string[] {
       env: e,
       cwd: inner.dir,
     },
+    // The same kernel objects made by the tools alone (no node at all).
+    { name: 'tools alone', argv: ['sh', FLOOR_SCRIPT] },
   ];
   const m = compare(subjects, inner.rounds);
   const ms = (n: string) => m.get(n)!;
@@ -95,6 +98,9 @@ function startup(inner: Inner): string[] {
       ([name, value]) => `  ${name.padEnd(12)} ${value.toFixed(1)} ms`,
     ),
     `  kernel engine's own share (kernel - none): ${(ms('kernel') - ms('none')).toFixed(1)} ms`,
+    // The least any controller in node could reach: node's start plus
+    // what the tools need; the targets below are judged against it.
+    `  floor (node -e 0 + tools alone): ${(ms('node -e 0') + ms('tools alone')).toFixed(1)} ms = ${((ms('node -e 0') + ms('tools alone')) / ms('srt')).toFixed(3)} of srt, ${((ms('node -e 0') + ms('tools alone')) / ms('node -e 0')).toFixed(3)} of node -e 0`,
     ratioLine(
       'run --engine kernel -- true  /  run --engine srt -- true',
       ms('kernel') / ms('srt'),
