@@ -25,6 +25,8 @@ export interface Prepared {
   sources: PolicySourceSummary[];
   /** Files of the writable paths linked from outside them: copied before a sandboxed run. */
   linkedIn: LinkedFile[];
+  /** Why the search for links stopped early: a sandboxed run refuses to start. */
+  linkSearchIncomplete?: string;
 }
 
 function effectiveMinimum(options: RunOptions, op?: OperatorPolicy) {
@@ -173,6 +175,7 @@ export async function preparePolicy(
   return {
     policy: linked.policy,
     linkedIn: linked.linkedIn,
+    ...(linked.incomplete ? { linkSearchIncomplete: linked.incomplete } : {}),
     decision,
     minimumLevel: minimum.level,
     operator,

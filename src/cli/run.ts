@@ -98,6 +98,9 @@ function buildPlan(
     ...(parts.choice.chosen !== 'none' && parts.prepared.linkedIn.length
       ? { linkedIn: parts.prepared.linkedIn }
       : {}),
+    ...(parts.choice.chosen !== 'none' && parts.prepared.linkSearchIncomplete
+      ? { linkSearchIncomplete: parts.prepared.linkSearchIncomplete }
+      : {}),
   };
   return { plan, input };
 }
@@ -231,6 +234,12 @@ async function decideAndApply(
       );
       return undefined;
     }
+    // Fails closed, before anything changes: links the search did not
+    // reach would stay open inside the sandbox.
+    if (plan.linkSearchIncomplete)
+      throw new SandboxError('APPLY_FAILED', plan.linkSearchIncomplete, {
+        context: { step: 'search for hard links' },
+      });
     await sweepDeadRuns(ctx, runId);
     await createRunDir(stateRoot(ctx.env), runId);
     setupStep?.('state-dir');

@@ -89,6 +89,8 @@ export function renderIptables(spec: FirewallSpec, family: Family): string {
     `-A ${c.in} -d ${link.host}/${HOST_BITS[family]} -p udp --dport 53 -j ACCEPT`,
     `-A ${c.in} -d ${link.host}/${HOST_BITS[family]} -p tcp --dport 53 -j ACCEPT`,
     ...nd,
+    // A stand-in never leads to the runner itself (see nft.ts).
+    `-A ${c.in} -m conntrack --ctstate DNAT -j ${c.reject}`,
     ...['broadcast', 'multicast'].map(
       (type) => `-A ${c.in} -m pkttype --pkt-type ${type} -j DROP`,
     ),

@@ -188,6 +188,9 @@ export function renderNftRuleset(spec: FirewallSpec): string {
     chain('sandbox_in', [
       'ct state established,related accept',
       ...dns,
+      // A stand-in never leads to the runner itself, whatever its name
+      // resolved to when it was handed out.
+      'ct status dnat goto refuse',
       'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept',
       // Link-local chatter (router solicitations, multicast reports, mDNS)
       // never leaves the host; dropped quietly, it stays out of the report.

@@ -2,20 +2,24 @@
 // them (src/policy/links.ts) a copy of its own, before the command starts:
 // the checkout keeps the same names, content, owner, mode and times, and a
 // write inside the sandbox can no longer change the file elsewhere.
+//
+// The controller is root and the directories are not its own (/tmp is
+// everyone's): whoever can write one may swap a directory for a symlink
+// while the copy is made. So every step goes through directories opened
+// one component at a time below their writable path without following a
+// symlink (O_NOFOLLOW), and names are used only inside those open
+// directories (/proc/self/fd/N/NAME), never as paths from the root. The
+// copy is made root-only (0600) and takes the file's owner before its
+// mode: never a root-owned setuid file, not even for a moment.
 import { constants } from 'node:fs';
-import {
-  chmod,
-  chown,
-  copyFile,
-  link,
-  lstat,
-  rename,
-  rm,
-  utimes,
-} from 'node:fs/promises';
+import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, SandboxError } from '../errors.js';
 import type { LinkedFile } from '../policy/links.js';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } =
+  constants;
+const O_NONBLOCK = constants.O_NONBLOCK;
 
 /** The temporary name a copy is made under, beside the file it replaces. */
 export function copyTempName(file: string, runId: string, n: number): string {
@@ -27,40 +31,138 @@ export function copyTempNames(files: LinkedFile[], runId: string): string[] {
   return files.flatMap((f) => f.paths).map((p, n) => copyTempName(p, runId, n));
 }
 
+/** A name inside an open directory, resolved through that directory only. */
+const at = (dir: FileHandle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
+
+/**
+ * Opens `dir`, which lies under `root`, one component at a time below
+ * `root` without following a symlink: the handle is the directory that is
+ * really there, whatever is renamed or swapped afterwards.
+ */
+async function openBelow(root: string, dir: string): Promise<FileHandle> {
+  const rel = path.relative(root, dir);
+  if (rel.startsWith('..') || path.isAbsolute(rel))
+    throw new Error(`${dir} is not under ${root}`);
+  let handle = await open(root, O_RDONLY | O_DIRECTORY);
+  for (const part of rel.split('/').filter(Boolean)) {
+    try {
+      const next = await open(
+        at(handle, part),
+        O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+      );
+      await handle.close();
+      handle = next;
+    } catch (error) {
+      await handle.close();
+      throw new Error(
+        `${path.join(root, rel)}: ${part} is no longer a directory of its own (${describeError(error)})`,
+      );
+    }
+  }
+  return handle;
+}
+
+async function copyContent(from: FileHandle, to: FileHandle): Promise<void> {
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  let position = 0;
+  for (;;) {
+    const { bytesRead } = await from.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    let written = 0;
+    while (written < bytesRead) {
+      const { bytesWritten } = await to.write(
+        buffer,
+        written,
+        bytesRead - written,
+        position + written,
+      );
+      written += bytesWritten;
+    }
+    position += bytesRead;
+  }
+}
+
+interface Names {
+  dir: FileHandle;
+  name: string;
+  temp: string;
+}
+
 // `n`: the position of the file's first name among every file's names.
 async function copyOne(
   file: LinkedFile,
   runId: string,
   n: number,
 ): Promise<boolean> {
-  const [first, ...others] = file.paths;
-  const stat = await lstat(first!).catch(() => undefined);
-  // Gone, or replaced since the search by a file with one name: nothing shared.
-  if (!stat || (stat.isFile() && stat.nlink === 1)) return false;
-  if (!stat.isFile() || `${stat.dev}:${stat.ino}` !== file.inode)
-    throw new Error(`${first} changed while the run was being prepared`);
-  const temp = copyTempName(first!, runId, n);
+  const names: Names[] = [];
   try {
-    await copyFile(
-      first!,
-      temp,
-      constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE,
-    );
-    await chown(temp, stat.uid, stat.gid);
-    await chmod(temp, stat.mode & 0o7777);
-    await utimes(temp, stat.atime, stat.mtime);
-    await rename(temp, first!);
-    // The file's other names in the writable paths stay one file with it.
-    for (const [j, other] of others.entries()) {
-      const otherTemp = copyTempName(other, runId, n + j + 1);
-      await link(first!, otherTemp);
-      await rename(otherTemp, other);
+    for (const [i, p] of file.paths.entries()) {
+      names.push({
+        dir: await openBelow(file.roots[i]!, path.dirname(p)),
+        name: path.basename(p),
+        temp: path.basename(copyTempName(p, runId, n + i)),
+      });
     }
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+    return await copyInto(file, names);
+  } finally {
+    for (const { dir } of names) await dir.close();
   }
-  return true;
+}
+
+async function copyInto(file: LinkedFile, names: Names[]): Promise<boolean> {
+  const [first, ...others] = names;
+  const source = await open(
+    at(first!.dir, first!.name),
+    O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
+  ).catch((error: NodeJS.ErrnoException) => {
+    // Gone since the search: nothing left to share.
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!source) return false;
+  let made: FileHandle | undefined;
+  try {
+    const stat = await source.stat();
+    if (stat.isFile() && stat.nlink === 1) return false;
+    if (!stat.isFile() || `${stat.dev}:${stat.ino}` !== file.inode)
+      throw new Error(
+        `${file.paths[0]} changed while the run was being prepared`,
+      );
+    made = await open(
+      at(first!.dir, first!.temp),
+      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+      0o600,
+    );
+    await copyContent(source, made);
+    await made.chown(stat.uid, stat.gid);
+    await made.chmod(stat.mode & 0o7777);
+    await made.utimes(stat.atime, stat.mtime);
+    const copy = await made.stat();
+    await rename(at(first!.dir, first!.temp), at(first!.dir, first!.name));
+    // The file's other names in the writable paths stay one file with it.
+    for (const other of others) {
+      await link(at(first!.dir, first!.name), at(other.dir, other.temp));
+      const linked = await open(
+        at(other.dir, other.temp),
+        O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
+      );
+      const same = await linked
+        .stat()
+        .then((s) => s.dev === copy.dev && s.ino === copy.ino)
+        .finally(() => linked.close());
+      if (!same)
+        throw new Error(`${file.paths[0]} was replaced while it was copied`);
+      await rename(at(other.dir, other.temp), at(other.dir, other.name));
+    }
+    return true;
+  } catch (error) {
+    for (const { dir, temp } of names)
+      await rm(at(dir, temp), { force: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await source.close();
+    await made?.close();
+  }
 }
 
 /**

@@ -48,6 +48,9 @@ export function planToJson(plan: RunPlan): unknown {
     stateDir: plan.stateDir,
     enginePlan: plan.enginePlan,
     linkedIn: plan.linkedIn ?? [],
+    ...(plan.linkSearchIncomplete
+      ? { linkSearchIncomplete: plan.linkSearchIncomplete }
+      : {}),
   };
 }
 
@@ -130,6 +133,12 @@ export function planToText(plan: RunPlan): string {
       : []),
     ...policyLines(plan.policy),
     '',
+    ...(plan.linkSearchIncomplete
+      ? [
+          `WARNING: the run will refuse to start: ${plan.linkSearchIncomplete}`,
+          '',
+        ]
+      : []),
     ...(plan.linkedIn?.length
       ? [
           'Files linked in from outside the writable paths (each gets a copy of its own before the command starts):',

@@ -44,4 +44,6 @@ export interface RunPlan {
    * each gets a copy of its own before a sandboxed command starts.
    */
   linkedIn?: LinkedFile[];
+  /** Set when the search for links stopped early: the run refuses to start. */
+  linkSearchIncomplete?: string;
 }

@@ -15,12 +15,14 @@ import path from 'node:path';
 import type { PathRule, Policy } from './types.js';
 
 /** Most entries one search visits, over every root together. */
-export const LINK_SEARCH_LIMIT = 200_000;
+export const LINK_SEARCH_LIMIT = 1_000_000;
 
 /** A file in the writable paths that also has names outside them. */
 export interface LinkedFile {
   /** Its names in the writable paths (the others are elsewhere). */
   paths: string[];
+  /** The writable path each name was found under (paths[i] under roots[i]). */
+  roots: string[];
   /** All its names (st_nlink). */
   links: number;
   /** Identity at search time: `dev:ino`. */
@@ -86,15 +88,16 @@ function walkFiles(
   return true;
 }
 
-/** `roots` without those inside another root (walked with it). */
+/**
+ * `roots` without those inside another root (walked with it), in their
+ * order: the checkout first, so a crowded /tmp cannot use up the budget
+ * before it.
+ */
 function outermost(roots: readonly string[]): string[] {
-  const sorted = [...new Set(roots.map((r) => path.resolve(r)))].sort(
-    (a, b) => a.length - b.length,
+  const all = [...new Set(roots.map((r) => path.resolve(r)))];
+  return all.filter(
+    (root) => !all.some((other) => other !== root && under(root, other)),
   );
-  const kept: string[] = [];
-  for (const root of sorted)
-    if (!kept.some((k) => under(root, k))) kept.push(root);
-  return kept;
 }
 
 /**
@@ -121,15 +124,21 @@ export async function searchLinks(
     );
   }
   const isDenied = (p: string) => denied.some((d) => under(p, d));
-  const found = new Map<string, { paths: string[]; nlink: number }>();
+  const found = new Map<
+    string,
+    { paths: string[]; roots: string[]; nlink: number }
+  >();
   for (const root of outermost(roots)) {
     if (isDenied(root)) continue;
     complete &&= walkFiles(root, isDenied, budget, (file, stat) => {
       if (stat.nlink < 2 || isDenied(file)) return;
       const key = inodeKey(stat);
       const entry = found.get(key);
-      if (entry) entry.paths.push(file);
-      else found.set(key, { paths: [file], nlink: stat.nlink });
+      if (entry) {
+        entry.paths.push(file);
+        entry.roots.push(root);
+      } else
+        found.set(key, { paths: [file], roots: [root], nlink: stat.nlink });
     });
   }
 
@@ -139,11 +148,11 @@ export async function searchLinks(
     linkedIn: [],
     truncated: !complete,
   };
-  for (const [inode, { paths, nlink }] of found) {
+  for (const [inode, { paths, roots: rootsOf, nlink }] of found) {
     const of = deniedLinks.get(inode)?.file;
     if (of) result.aliases.push(...paths.map((p) => ({ path: p, of })));
     else if (paths.length < nlink)
-      result.linkedIn.push({ paths, links: nlink, inode });
+      result.linkedIn.push({ paths, roots: rootsOf, links: nlink, inode });
   }
   for (const [inode, { file, nlink }] of deniedLinks) {
     const missing = nlink - 1 - (found.get(inode)?.paths.length ?? 0);
@@ -158,6 +167,11 @@ export interface LinkCheck {
   policy: Policy;
   /** Files that get a copy of their own before the command starts. */
   linkedIn: LinkedFile[];
+  /**
+   * Set when the search stopped early: a sandboxed run must not start
+   * (links further down would stay open), and this says why.
+   */
+  incomplete?: string;
   warnings: string[];
 }
 
@@ -183,17 +197,19 @@ export async function checkLinks(
     (u) =>
       `${u.file} has ${u.links} other hard link(s) outside ${roots.join(', ')}: under those names it stays readable inside the sandbox; remove the extra links`,
   );
-  if (search.truncated)
-    warnings.push(
-      `the search for hard links stopped after ${limit} entries: further down ${roots.join(', ')}, links to denied files stay readable and files linked from elsewhere stay writable inside the sandbox`,
-    );
+  const incomplete = search.truncated
+    ? `the search for hard links stopped after ${limit} entries of ${roots.join(', ')}: links to denied files further down would stay readable, and files linked from elsewhere writable, inside the sandbox; remove what is not needed there (an earlier job's files in /tmp?) or narrow filesystem.allow_write`
+    : undefined;
+  const found = {
+    linkedIn: search.linkedIn,
+    ...(incomplete ? { incomplete } : {}),
+  };
   const rules: PathRule[] = search.aliases.map((a) => ({
     path: a.path,
     raw: a.path,
     source: { kind: 'default', origin: `hard link of ${a.of}` },
   }));
-  if (rules.length === 0)
-    return { policy, linkedIn: search.linkedIn, warnings };
+  if (rules.length === 0) return { policy, ...found, warnings };
   return {
     policy: {
       ...policy,
@@ -203,7 +219,7 @@ export async function checkLinks(
         denyWrite: [...filesystem.denyWrite, ...rules],
       },
     },
-    linkedIn: search.linkedIn,
+    ...found,
     warnings,
   };
 }

@@ -1,6 +1,10 @@
 import test from 'ava';
 import {
   chmod,
+  chown,
+  lstat,
+  rename,
+  symlink,
   link,
   mkdir,
   mkdtemp,
@@ -78,12 +82,50 @@ test('a file gone or unlinked since the search is skipped; one replaced by anoth
 
 test('the temporary names a killed copy may leave are the ones recorded', (t) => {
   const files = [
-    { paths: ['/w/a', '/w/s/b'], links: 3, inode: '1:2' },
-    { paths: ['/w/c'], links: 2, inode: '1:3' },
+    { paths: ['/w/a', '/w/s/b'], roots: ['/w', '/w'], links: 3, inode: '1:2' },
+    { paths: ['/w/c'], roots: ['/w'], links: 2, inode: '1:3' },
   ];
   t.deepEqual(copyTempNames(files, 'abcd1234'), [
     '/w/.fsbx-copy-abcd1234-0',
     '/w/s/.fsbx-copy-abcd1234-1',
     '/w/.fsbx-copy-abcd1234-2',
   ]);
+});
+
+// Found by an attack: a directory swapped for a symlink between the search
+// and the copy made the root controller write, chown and chmod elsewhere.
+test('a directory swapped for a symlink after the search stops the copy; nothing is written elsewhere', async (t) => {
+  const w = await world(t);
+  const d1 = path.join(w.work, 'sub');
+  await link(w.outside, path.join(d1, 'passwd'));
+  const victim = path.join(w.base, 'victim');
+  await mkdir(victim);
+  await writeFile(path.join(victim, 'passwd'), 'ORIGINAL\n');
+  const { linkedIn } = await searchLinks([], [w.work]);
+  await rename(d1, `${d1}.old`);
+  await symlink(victim, d1);
+  const error = await t.throwsAsync(copyLinkedFiles(linkedIn, 'run1'));
+  t.regex(error!.message, /sub is no longer a directory of its own/);
+  t.deepEqual(await readdir(victim), ['passwd']);
+  t.is(await readFile(path.join(victim, 'passwd'), 'utf8'), 'ORIGINAL\n');
+  t.is((await lstat(path.join(victim, 'passwd'))).nlink, 1);
+});
+
+test('a copy keeps another owner and a setuid mode, and is never root-owned with it', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.log('skipped: needs root to give a file another owner');
+    t.pass();
+    return;
+  }
+  const w = await world(t);
+  await chown(w.outside, 65534, 65534);
+  await chmod(w.outside, 0o4755);
+  const a = path.join(w.work, 'a');
+  await link(w.outside, a);
+  const { linkedIn } = await searchLinks([], [w.work]);
+  t.is(await copyLinkedFiles(linkedIn, 'run1'), 1);
+  const copy = await stat(a);
+  t.is(copy.uid, 65534);
+  t.is(copy.mode & 0o7777, 0o4755);
+  t.is(copy.nlink, 1);
 });

@@ -110,6 +110,24 @@ test('the search is bounded and says so when it stops early', async (t) => {
   t.deepEqual(found.unaccounted, [{ file: w.key, links: 1 }]);
   const policy = defaultPolicy({}, { home: w.home, cwd: w.work });
   policy.filesystem.allowWrite[1]!.path = w.tmp;
-  const { warnings } = await checkLinks(policy, w.work, 3);
-  t.regex(warnings.at(-1)!, /stopped after 3 entries/);
+  const { incomplete } = await checkLinks(policy, w.work, 3);
+  t.regex(incomplete!, /stopped after 3 entries/);
+});
+
+// Found by an attack: /tmp, walked first, used up the budget before the
+// checkout was searched.
+test('the checkout is searched before the other writable paths', async (t) => {
+  const w = await world(t);
+  const outside = path.join(w.home, 'notes');
+  await writeFile(outside, 'n\n');
+  await link(outside, path.join(w.work, 'n1'));
+  for (let i = 0; i < 20; i++) await writeFile(path.join(w.tmp, `f${i}`), '');
+  const policy = defaultPolicy({}, { home: w.home, cwd: w.work });
+  policy.filesystem.allowWrite[1]!.path = w.tmp;
+  const { linkedIn, incomplete } = await checkLinks(policy, w.work, 12);
+  t.deepEqual(
+    linkedIn.map((f) => f.paths),
+    [[path.join(w.work, 'n1')]],
+  );
+  t.regex(incomplete!, /stopped after 12 entries/);
 });

@@ -4,6 +4,7 @@ import { allowanceFor, grantsFor, NameRules } from '../../dns/decide.js';
 import type { HostsTable, ResolvConf } from '../../dns/hostfiles.js';
 import { createResolver, type Resolver } from '../../dns/resolver.js';
 import { StandIns } from '../../dns/stand-in.js';
+import { forbiddenAddresses, runnerAddresses } from '../../dns/forbidden.js';
 import { startDnsServer } from '../../dns/server.js';
 import { queryUpstream } from '../../dns/upstream.js';
 import type { CommandRunner } from '../../exec/runner.js';
@@ -68,6 +69,12 @@ export async function startResolver(options: {
     standIns: new StandIns(plan.dns.standIn),
     ttlFloorSec: kernel.ttlFloorSec,
     log: ctx.log,
+    forbidden: forbiddenAddresses(runnerAddresses, [
+      kernel.pool.v4,
+      kernel.pool.v6,
+      plan.dns.standIn.v4,
+      plan.dns.standIn.v6,
+    ]),
   });
   const server = await startDnsServer({
     addresses: plan.dns.listen,
