@@ -1,12 +1,23 @@
 // The kernel engine's network enforcement, for both firewall backends, on
 // a private test network (see integration/kernel/testbed.ts).
 import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
 import { checkScript, parseChecks } from './kernel/probe-script.js';
 import { kernelSkipReason } from './kernel/skip.js';
 import { HOSTS, Testbed } from './kernel/testbed.js';
 
 const testbed = new Testbed();
+
+/** Polls `check` every 50 ms for up to 20 s. */
+async function waitFor(check: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
 const anySkip = kernelSkipReason();
 
 if (!anySkip) {
@@ -245,6 +256,118 @@ for (const firewall of ['nft', 'iptables'] as const) {
         results.deniedIp!.ok,
         'a denied address stays closed even when a name resolves to it',
       );
+    },
+  );
+
+  // Defence in depth, found by an attack: should the resolver ever hand
+  // out a stand-in for an address of the runner (another run's veth, not
+  // there yet when the name was asked), the firewall still refuses it. The
+  // mapping is put into the run's firewall by hand while the run waits.
+  it(
+    title('a stand-in that leads to the runner itself is refused'),
+    async (t) => {
+      const port = 8089;
+      const listener = execa(
+        'ip',
+        [
+          'netns',
+          'exec',
+          testbed.runner,
+          process.execPath,
+          '-e',
+          `require('node:net').createServer((s) => s.end('HTTP/1.0 200 OK\\r\\n\\r\\nrunner\\n')).listen(${port}, '198.18.0.2', () => console.log('up'))`,
+        ],
+        { reject: false },
+      );
+      const marker = path.join(testbed.dir, 'work', `fsbxt-mapped-${firewall}`);
+      try {
+        await new Promise((resolve) => listener.stdout!.once('data', resolve));
+        const config = testbed.runConfig({
+          firewall,
+          argv: [
+            'sh',
+            '-c',
+            [
+              `i=0; while [ ! -e ${marker} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`,
+              checkScript([
+                ['runner', `curl -sSf -m 5 http://10.218.200.1:${port}/`],
+                ['world', 'curl -sSf -m 5 http://10.218.200.2/'],
+              ]),
+            ].join('\n'),
+          ],
+        });
+        const run = testbed.launch(config);
+        const id = `fsbx${config.runId}`;
+        const mapped = await waitFor(async () =>
+          firewall === 'nft'
+            ? (await testbed.inRunner(['nft', 'list', 'tables'])).includes(id)
+            : (
+                await testbed.inRunner(['iptables', '-w', '-t', 'nat', '-S'])
+              ).includes(`${id}-via`),
+        );
+        t.true(mapped, 'the run set up its firewall');
+        const pairs = [
+          ['10.218.200.1', '198.18.0.2'],
+          ['10.218.200.2', HOSTS.gitlab],
+        ];
+        const commands =
+          firewall === 'nft'
+            ? pairs.flatMap(([standIn, real]) => [
+                [
+                  'nft',
+                  'add',
+                  'element',
+                  'inet',
+                  id,
+                  'via4',
+                  `{ ${standIn} : ${real} }`,
+                ],
+                ['nft', 'add', 'element', 'inet', id, 'dyn4', `{ ${standIn} }`],
+              ])
+            : pairs.flatMap(([standIn, real]) => [
+                [
+                  'iptables',
+                  '-w',
+                  '-t',
+                  'nat',
+                  '-A',
+                  `${id}-via`,
+                  '-d',
+                  `${standIn}/32`,
+                  '-j',
+                  'DNAT',
+                  '--to-destination',
+                  real!,
+                ],
+                [
+                  'iptables',
+                  '-w',
+                  '-A',
+                  `${id}-dyn`,
+                  '-m',
+                  'conntrack',
+                  '--ctorigdst',
+                  `${standIn}/32`,
+                  '-p',
+                  'tcp',
+                  '-j',
+                  'ACCEPT',
+                ],
+              ]);
+        for (const argv of commands) await testbed.inRunner(argv as string[]);
+        writeFileSync(marker, '');
+        const result = await run;
+        const results = parseChecks(result.stdout);
+        t.true(
+          results.world?.ok,
+          `the injected mapping works: ${JSON.stringify(results)} ${result.stderr.slice(-1000)}`,
+        );
+        t.false(results.runner?.ok, 'a stand-in reached the runner');
+      } finally {
+        rmSync(marker, { force: true });
+        listener.kill();
+        await listener;
+      }
     },
   );
 }
