@@ -6,6 +6,9 @@
 # `run --engine kernel -- true`: what is left is flow-sandbox's own cost.
 # Sends no traffic; removes what it made, also when a step fails.
 set -eu
+# The system's tools: under npm, node_modules/.bin comes first on PATH (and
+# an npm package there is called nft too).
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
 n="fsbxfloor$$"
 h="${n}h"
 cleanup() {
