@@ -5,6 +5,9 @@
 // stand-in address of the run's own, and the firewall translates the
 // stand-in to the real address (DNAT) and opens only the stand-in. A
 // literal connection to the real address is judged as a literal.
+// TODO(#3): the name inside a connection (Host, TLS SNI) is not checked: a
+// CDN address an allowed name resolves to serves every site on it through
+// that name's stand-in (domain fronting), a way out for data.
 import ipaddr from 'ipaddr.js';
 import { invalidInput } from '../errors.js';
 
