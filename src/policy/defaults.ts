@@ -64,7 +64,7 @@ export function defaultPolicy(
       denyRead: [parsePath('~/.ssh', 'default', base, builtIn)],
       allowWrite: [
         parsePath('.', 'default', base, builtIn),
-        // TODO(#5): /tmp is the host's, shared with other jobs and runner
+        // TODO(#3): /tmp is the host's, shared with other jobs and runner
         // processes: a job can leave files there for them (a trap for the next
         // run's link copies was one). A private /tmp per run would close it.
         parsePath('/tmp', 'default', base, builtIn),
