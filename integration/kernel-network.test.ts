@@ -264,7 +264,9 @@ for (const firewall of ['nft', 'iptables'] as const) {
   // there yet when the name was asked), the firewall still refuses it. The
   // mapping is put into the run's firewall by hand while the run waits.
   it(
-    title('a stand-in that leads to the runner itself is refused'),
+    title(
+      'a stand-in or a hosts-file name that leads to the runner itself is refused',
+    ),
     async (t) => {
       const port = 8089;
       const listener = execa(
@@ -284,6 +286,7 @@ for (const firewall of ['nft', 'iptables'] as const) {
         await new Promise((resolve) => listener.stdout!.once('data', resolve));
         const config = testbed.runConfig({
           firewall,
+          allow: ['gitlab.test', '*.gitlab.test', 'runner-hosts.test'],
           argv: [
             'sh',
             '-c',
@@ -292,6 +295,11 @@ for (const firewall of ['nft', 'iptables'] as const) {
               checkScript([
                 ['runner', `curl -sSf -m 5 http://10.218.200.1:${port}/`],
                 ['world', 'curl -sSf -m 5 http://10.218.200.2/'],
+                // Found by an attack: hosts-file entries skipped the filter.
+                [
+                  'hostsRunner',
+                  `curl -sSf -m 5 http://runner-hosts.test:${port}/`,
+                ],
               ]),
             ].join('\n'),
           ],
@@ -363,6 +371,10 @@ for (const firewall of ['nft', 'iptables'] as const) {
           `the injected mapping works: ${JSON.stringify(results)} ${result.stderr.slice(-1000)}`,
         );
         t.false(results.runner?.ok, 'a stand-in reached the runner');
+        t.false(
+          results.hostsRunner?.ok ?? true,
+          'a hosts-file name opened the runner',
+        );
       } finally {
         rmSync(marker, { force: true });
         listener.kill();

@@ -75,7 +75,8 @@ export class Testbed {
     );
     writeFileSync(
       path.join(this.dir, 'hosts'),
-      `127.0.0.1 localhost\n${HOSTS.docker} host.docker.internal\n`,
+      // runner-hosts.test: a hosts entry naming the runner itself (never opened).
+      `127.0.0.1 localhost\n${HOSTS.docker} host.docker.internal\n198.18.0.2 runner-hosts.test\n`,
     );
     writeFileSync(this.worldLog, '');
     const [r, w] = [this.runner, this.world];

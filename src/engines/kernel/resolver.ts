@@ -17,19 +17,24 @@ import type { KernelPlan } from './plan.js';
 /**
  * Hosts-file names the policy allows are open from the start: the
  * sandbox's libc reads the runner's /etc/hosts itself, without asking DNS.
+ * Their addresses pass the same filter as DNS answers: a hosts entry never
+ * opens the runner, the run pool, the stand-ins or link-local addresses.
  */
 async function openHostsEntries(
   gate: AddressGate,
   policy: Policy,
   hosts: HostsTable,
   ttlFloorSec: number,
+  forbidden: (address: string) => boolean,
 ): Promise<void> {
   const rules = new NameRules(policy.network);
   const grants = [...hosts].flatMap(([name, entry]) => {
     const allowance = allowanceFor(rules, name);
     if (!allowance) return [];
     const addresses = ([4, 6] as const).flatMap((family) =>
-      entry[family].map((address) => ({ family, address })),
+      entry[family]
+        .filter((address) => !forbidden(address))
+        .map((address) => ({ family, address })),
     );
     return grantsFor({ allowance, addresses, ttlFloorSec, permanent: true });
   });
@@ -55,6 +60,12 @@ export async function startResolver(options: {
       `no nameserver in ${kernel.resolvConf}: allowed names will not resolve in the sandbox`,
     );
   }
+  const forbidden = forbiddenAddresses(runnerAddresses, [
+    kernel.pool.v4,
+    kernel.pool.v6,
+    plan.dns.standIn.v4,
+    plan.dns.standIn.v6,
+  ]);
   const gate = openGate({ exec, log: ctx.log, plan: plan.firewall });
   undo.push('close the address gate', () => gate.close());
   const upstreams = host.resolv.nameservers.map((address) => ({
@@ -69,12 +80,7 @@ export async function startResolver(options: {
     standIns: new StandIns(plan.dns.standIn),
     ttlFloorSec: kernel.ttlFloorSec,
     log: ctx.log,
-    forbidden: forbiddenAddresses(runnerAddresses, [
-      kernel.pool.v4,
-      kernel.pool.v6,
-      plan.dns.standIn.v4,
-      plan.dns.standIn.v6,
-    ]),
+    forbidden,
   });
   const server = await startDnsServer({
     addresses: plan.dns.listen,
@@ -83,7 +89,13 @@ export async function startResolver(options: {
     log: ctx.log,
   });
   undo.push('stop the resolver', () => server.close());
-  await openHostsEntries(gate, policy, host.hosts, kernel.ttlFloorSec);
+  await openHostsEntries(
+    gate,
+    policy,
+    host.hosts,
+    kernel.ttlFloorSec,
+    forbidden,
+  );
   ctx.log.debug('resolver listening', { endpoints: server.endpoints });
   return resolver;
 }
