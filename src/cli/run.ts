@@ -161,7 +161,14 @@ async function sweepDeadRuns(ctx: Context, runId: string): Promise<void> {
 async function copyLinkedIn(ctx: Context, plan: RunPlan): Promise<void> {
   const files = plan.linkedIn ?? [];
   if (files.length === 0) return;
-  await writeOwner(plan.stateDir, plan.runId, copyTempNames(files, plan.runId));
+  await writeOwner(
+    plan.stateDir,
+    plan.runId,
+    [],
+    [],
+    [],
+    copyTempNames(files, plan.runId),
+  );
   const copied = await copyLinkedFiles(files, plan.runId);
   await writeOwner(plan.stateDir, plan.runId);
   if (copied === 0) return;

@@ -12,7 +12,14 @@
 // copy is made root-only (0600) and takes the file's owner before its
 // mode: never a root-owned setuid file, not even for a moment.
 import { constants } from 'node:fs';
-import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import {
+  link,
+  lstat,
+  open,
+  rename,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, SandboxError } from '../errors.js';
 import type { LinkedFile } from '../policy/links.js';
@@ -39,11 +46,27 @@ const at = (dir: FileHandle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
  * `root` without following a symlink: the handle is the directory that is
  * really there, whatever is renamed or swapped afterwards.
  */
-async function openBelow(root: string, dir: string): Promise<FileHandle> {
+async function openBelow(
+  root: string,
+  rootId: string,
+  dir: string,
+): Promise<FileHandle> {
   const rel = path.relative(root, dir);
   if (rel.startsWith('..') || path.isAbsolute(rel))
     throw new Error(`${dir} is not under ${root}`);
-  let handle = await open(root, O_RDONLY | O_DIRECTORY);
+  // The root (a real path) must still be the directory that was searched.
+  let handle = await open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(
+    (error: unknown) => {
+      throw new Error(
+        `${root} is no longer the directory that was searched (${describeError(error)})`,
+      );
+    },
+  );
+  const top = await handle.stat();
+  if (`${top.dev}:${top.ino}` !== rootId) {
+    await handle.close();
+    throw new Error(`${root} is no longer the directory that was searched`);
+  }
   for (const part of rel.split('/').filter(Boolean)) {
     try {
       const next = await open(
@@ -83,6 +106,7 @@ async function copyContent(from: FileHandle, to: FileHandle): Promise<void> {
 }
 
 interface Names {
+  path: string;
   dir: FileHandle;
   name: string;
   temp: string;
@@ -98,7 +122,8 @@ async function copyOne(
   try {
     for (const [i, p] of file.paths.entries()) {
       names.push({
-        dir: await openBelow(file.roots[i]!, path.dirname(p)),
+        path: p,
+        dir: await openBelow(file.roots[i]!, file.rootIds[i]!, path.dirname(p)),
         name: path.basename(p),
         temp: path.basename(copyTempName(p, runId, n + i)),
       });
@@ -139,8 +164,14 @@ async function copyInto(file: LinkedFile, names: Names[]): Promise<boolean> {
     await made.utimes(stat.atime, stat.mtime);
     const copy = await made.stat();
     await rename(at(first!.dir, first!.temp), at(first!.dir, first!.name));
-    // The file's other names in the writable paths stay one file with it.
+    // The file's other names in the writable paths stay one file with it,
+    // each checked to be the file that was searched before it is replaced.
     for (const other of others) {
+      const current = await lstat(at(other.dir, other.name));
+      if (`${current.dev}:${current.ino}` !== file.inode)
+        throw new Error(
+          `${other.path} changed while the run was being prepared`,
+        );
       await link(at(first!.dir, first!.name), at(other.dir, other.temp));
       const linked = await open(
         at(other.dir, other.temp),
@@ -156,8 +187,10 @@ async function copyInto(file: LinkedFile, names: Names[]): Promise<boolean> {
     }
     return true;
   } catch (error) {
+    // unlink, never a recursive removal: the name may have become a
+    // directory of someone else's.
     for (const { dir, temp } of names)
-      await rm(at(dir, temp), { force: true }).catch(() => undefined);
+      await unlink(at(dir, temp)).catch(() => undefined);
     throw error;
   } finally {
     await source.close();

@@ -10,7 +10,7 @@
 //   own before the command starts (src/mounts/copies.ts).
 // What the search cannot see (links elsewhere on disk) is reported.
 import type { Dirent, Stats } from 'node:fs';
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PathRule, Policy } from './types.js';
 
@@ -21,8 +21,10 @@ export const LINK_SEARCH_LIMIT = 1_000_000;
 export interface LinkedFile {
   /** Its names in the writable paths (the others are elsewhere). */
   paths: string[];
-  /** The writable path each name was found under (paths[i] under roots[i]). */
+  /** The writable path each name was found under (paths[i] under roots[i]), real. */
   roots: string[];
+  /** Each root's identity at search time (`dev:ino`): the copy checks it. */
+  rootIds: string[];
   /** All its names (st_nlink). */
   links: number;
   /** Identity at search time: `dev:ino`. */
@@ -38,29 +40,60 @@ export interface LinkSearch {
   /** Files in the writable paths linked from outside them. */
   linkedIn: LinkedFile[];
   truncated: boolean;
+  /** What the search could not read (the first few): it is not complete. */
+  unread: string[];
 }
 
 type Visit = (file: string, stat: Stats) => void;
 
 const inodeKey = (s: Stats) => `${s.dev}:${s.ino}`;
 
+/** The real path of `p` as a one-element list, or none if it is not there. */
+function real(p: string): string[] {
+  try {
+    return [realpathSync(p)];
+  } catch {
+    return [];
+  }
+}
+
 const under = (p: string, dir: string) =>
   p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+
+/** What stops a search: the budget, and what it could not read. */
+interface Budget {
+  left: number;
+  /** Directories and files the walk could not read, with the reason. */
+  unread: string[];
+}
+
+/** An error a walk may pass over: what vanished was not there to check. */
+const vanished = (error: unknown) =>
+  (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 /**
  * Visits every regular file under `root` (or `root` itself), depth first,
  * never following symlinks, skipping `skip` directories. Returns false
- * when the budget ran out. Synchronous: a walk makes one call per entry,
- * and a promise per call cost ten times the call (the run waits for the
- * walk either way).
+ * when the budget ran out; what it cannot read (a path past PATH_MAX, a
+ * directory it may not list) goes to `budget.unread`. Synchronous: a walk
+ * makes one call per entry, and a promise per call cost ten times the call
+ * (the run waits for the walk either way).
  */
 function walkFiles(
   root: string,
   skip: (dir: string) => boolean,
-  budget: { left: number },
+  budget: Budget,
   visit: Visit,
 ): boolean {
-  const top = lstatSync(root, { throwIfNoEntry: false });
+  const stat = (file: string) => {
+    try {
+      return lstatSync(file);
+    } catch (error) {
+      if (!vanished(error)) budget.unread.push(`${file}: ${String(error)}`);
+      return undefined;
+    }
+  };
+  const top = stat(root);
   if (top?.isFile()) visit(root, top);
   if (!top?.isDirectory()) return true;
   const stack = [root];
@@ -69,7 +102,8 @@ function walkFiles(
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
+    } catch (error) {
+      if (!vanished(error)) budget.unread.push(`${dir}: ${String(error)}`);
       continue;
     }
     if (entries.length > budget.left) return false;
@@ -80,8 +114,8 @@ function walkFiles(
       if (entry.isDirectory()) {
         if (!skip(file)) stack.push(file);
       } else if (entry.isFile()) {
-        const stat = lstatSync(file, { throwIfNoEntry: false });
-        if (stat) visit(file, stat);
+        const found = stat(file);
+        if (found) visit(file, found);
       }
     }
   }
@@ -109,10 +143,13 @@ export async function searchLinks(
   roots: readonly string[],
   limit = LINK_SEARCH_LIMIT,
 ): Promise<LinkSearch> {
-  const budget = { left: limit };
+  const budget: Budget = { left: limit, unread: [] };
   let complete = true;
+  // Real paths: a writable path that is a symlink is walked where it
+  // leads (what the engines mount), and its identity kept for the copy.
+  const deniedReal = denied.map((d) => real(d)[0] ?? d);
   const deniedLinks = new Map<string, { file: string; nlink: number }>();
-  for (const dir of denied) {
+  for (const dir of deniedReal) {
     complete &&= walkFiles(
       dir,
       () => false,
@@ -123,13 +160,15 @@ export async function searchLinks(
       },
     );
   }
-  const isDenied = (p: string) => denied.some((d) => under(p, d));
+  const isDenied = (p: string) => deniedReal.some((d) => under(p, d));
+  const rootIds = new Map<string, string>();
   const found = new Map<
     string,
     { paths: string[]; roots: string[]; nlink: number }
   >();
-  for (const root of outermost(roots)) {
+  for (const root of outermost(roots.flatMap(real))) {
     if (isDenied(root)) continue;
+    rootIds.set(root, inodeKey(statSync(root)));
     complete &&= walkFiles(root, isDenied, budget, (file, stat) => {
       if (stat.nlink < 2 || isDenied(file)) return;
       const key = inodeKey(stat);
@@ -147,12 +186,19 @@ export async function searchLinks(
     unaccounted: [],
     linkedIn: [],
     truncated: !complete,
+    unread: budget.unread.slice(0, 5),
   };
   for (const [inode, { paths, roots: rootsOf, nlink }] of found) {
     const of = deniedLinks.get(inode)?.file;
     if (of) result.aliases.push(...paths.map((p) => ({ path: p, of })));
     else if (paths.length < nlink)
-      result.linkedIn.push({ paths, roots: rootsOf, links: nlink, inode });
+      result.linkedIn.push({
+        paths,
+        roots: rootsOf,
+        rootIds: rootsOf.map((r) => rootIds.get(r)!),
+        links: nlink,
+        inode,
+      });
   }
   for (const [inode, { file, nlink }] of deniedLinks) {
     const missing = nlink - 1 - (found.get(inode)?.paths.length ?? 0);
@@ -197,9 +243,13 @@ export async function checkLinks(
     (u) =>
       `${u.file} has ${u.links} other hard link(s) outside ${roots.join(', ')}: under those names it stays readable inside the sandbox; remove the extra links`,
   );
+  const open =
+    'links to denied files there would stay readable, and files linked from elsewhere writable, inside the sandbox';
   const incomplete = search.truncated
-    ? `the search for hard links stopped after ${limit} entries of ${roots.join(', ')}: links to denied files further down would stay readable, and files linked from elsewhere writable, inside the sandbox; remove what is not needed there (an earlier job's files in /tmp?) or narrow filesystem.allow_write`
-    : undefined;
+    ? `the search for hard links stopped after ${limit} entries of ${roots.join(', ')}: ${open}; remove what is not needed there (an earlier job's files in /tmp?) or narrow filesystem.allow_write`
+    : search.unread.length
+      ? `the search for hard links could not read ${search.unread.join('; ')}: ${open}; remove or shorten what cannot be read`
+      : undefined;
   const found = {
     linkedIn: search.linkedIn,
     ...(incomplete ? { incomplete } : {}),

@@ -1,4 +1,4 @@
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import type { KernelState } from '../engines/kernel/state.js';
@@ -51,6 +51,11 @@ async function cleanRun(
   }
   await Promise.all(
     (owner?.files ?? []).map((f) => rm(f, { recursive: true, force: true })),
+  );
+  // A copy's temporary name sits in a directory others may write: only
+  // ever unlinked, never removed recursively through what is there now.
+  await Promise.all(
+    (owner?.copies ?? []).map((f) => unlink(f).catch(() => undefined)),
   );
   await removePlaceholders(owner?.placeholders ?? []);
   await removeCreated(owner?.created ?? []);

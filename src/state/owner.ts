@@ -12,6 +12,8 @@ export interface OwnerRecord {
   placeholders?: string[];
   /** Protected paths absent at start: what is there after a killed run goes (removeCreated). */
   created?: string[];
+  /** Temporary names of linked-file copies (src/mounts/copies.ts): unlinked, never removed recursively. */
+  copies?: string[];
 }
 
 export const OWNER_FILE = 'owner.json';
@@ -27,6 +29,7 @@ export async function writeOwner(
   files: string[] = [],
   placeholders: string[] = [],
   created: string[] = [],
+  copies: string[] = [],
 ): Promise<void> {
   const record: OwnerRecord = {
     runId,
@@ -35,6 +38,7 @@ export async function writeOwner(
     files,
     ...(placeholders.length ? { placeholders } : {}),
     ...(created.length ? { created } : {}),
+    ...(copies.length ? { copies } : {}),
   };
   await writeAtomic(
     path.join(stateDir, OWNER_FILE),

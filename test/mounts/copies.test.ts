@@ -82,8 +82,20 @@ test('a file gone or unlinked since the search is skipped; one replaced by anoth
 
 test('the temporary names a killed copy may leave are the ones recorded', (t) => {
   const files = [
-    { paths: ['/w/a', '/w/s/b'], roots: ['/w', '/w'], links: 3, inode: '1:2' },
-    { paths: ['/w/c'], roots: ['/w'], links: 2, inode: '1:3' },
+    {
+      paths: ['/w/a', '/w/s/b'],
+      roots: ['/w', '/w'],
+      rootIds: ['1:1', '1:1'],
+      links: 3,
+      inode: '1:2',
+    },
+    {
+      paths: ['/w/c'],
+      roots: ['/w'],
+      rootIds: ['1:1'],
+      links: 2,
+      inode: '1:3',
+    },
   ];
   t.deepEqual(copyTempNames(files, 'abcd1234'), [
     '/w/.fsbx-copy-abcd1234-0',
@@ -128,4 +140,32 @@ test('a copy keeps another owner and a setuid mode, and is never root-owned with
   t.is(copy.uid, 65534);
   t.is(copy.mode & 0o7777, 0o4755);
   t.is(copy.nlink, 1);
+});
+
+// Found by a second attack: the root itself swapped for a symlink, and a
+// second name swapped for another file between the search and the copy.
+test('a writable root swapped after the search, or another name replaced, stops the copy', async (t) => {
+  const w = await world(t);
+  await link(w.outside, path.join(w.work, 'a'));
+  await link(w.outside, path.join(w.work, 'sub', 'b'));
+  const { linkedIn } = await searchLinks([], [w.work]);
+  await rm(path.join(w.work, 'sub', 'b'));
+  await writeFile(path.join(w.work, 'sub', 'b'), 'someone else\n');
+  const error = await t.throwsAsync(copyLinkedFiles(linkedIn, 'run1'));
+  t.regex(error!.message, /sub\/b changed while the run was being prepared/);
+  t.is(await readFile(path.join(w.work, 'sub', 'b'), 'utf8'), 'someone else\n');
+  t.deepEqual((await readdir(path.join(w.work, 'sub'))).sort(), ['b']);
+
+  const victim = path.join(w.base, 'victim');
+  await mkdir(victim);
+  await link(w.outside, path.join(victim, 'a'));
+  // The first name got its copy before the second failed: link it again.
+  await rm(path.join(w.work, 'a'));
+  await link(w.outside, path.join(w.work, 'a'));
+  const again = await searchLinks([], [w.work]);
+  await rename(w.work, `${w.work}.old`);
+  await symlink(victim, w.work);
+  const swapped = await t.throwsAsync(copyLinkedFiles(again.linkedIn, 'run2'));
+  t.regex(swapped!.message, /is no longer the directory that was searched/);
+  t.is((await lstat(path.join(victim, 'a'))).nlink, 3);
 });

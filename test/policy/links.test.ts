@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,6 +67,7 @@ test('files with one name, or with every name in the writable paths, are left al
     unaccounted: [],
     linkedIn: [],
     truncated: false,
+    unread: [],
   });
 });
 
@@ -130,4 +132,39 @@ test('the checkout is searched before the other writable paths', async (t) => {
     [[path.join(w.work, 'n1')]],
   );
   t.regex(incomplete!, /stopped after 12 entries/);
+});
+
+// Found by a second attack: a writable path that is a symlink was not
+// searched (the engines mount where it leads), and what the walk could not
+// read was passed over.
+test('a symlinked writable path is searched where it leads; what cannot be read makes the search incomplete', async (t) => {
+  const w = await world(t);
+  const outside = path.join(w.home, 'notes');
+  await writeFile(outside, 'n\n');
+  const real = path.join(w.base, 'real');
+  await mkdir(real);
+  await link(outside, path.join(real, 'n'));
+  await symlink(real, path.join(w.base, 'alias'));
+  const found = await searchLinks([], [path.join(w.base, 'alias')]);
+  t.deepEqual(
+    found.linkedIn.map((f) => f.paths),
+    [[path.join(real, 'n')]],
+  );
+
+  // Deeper than PATH_MAX: made (and removed, first) by the shell, step by step.
+  const name = 'd'.repeat(240);
+  t.teardown(() => {
+    execFileSync('rm', ['-rf', path.join(w.work, name)]);
+  });
+  execFileSync(process.execPath, [
+    '-e',
+    `const fs = require('node:fs'); process.chdir(process.argv[1]);
+     for (let i = 0; i < 20; i++) { fs.mkdirSync(process.argv[2]); process.chdir(process.argv[2]); }`,
+    w.work,
+    name,
+  ]);
+  const policy = defaultPolicy({}, { home: w.home, cwd: w.work });
+  policy.filesystem.allowWrite[1]!.path = w.tmp;
+  const { incomplete } = await checkLinks(policy, w.work);
+  t.regex(incomplete ?? '', /could not read .*ENAMETOOLONG/);
 });
