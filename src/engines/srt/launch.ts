@@ -17,7 +17,11 @@ export function shellArgs(wrapped: string): string[] {
  * child (its --die-with-parent holds). unshare and mount run by the
  * absolute paths the probe found, never from the job's PATH. A failed
  * mount exits 125 before bubblewrap starts: the ready pipe then shows
- * nothing of the job ran.
+ * nothing of the job ran. The runner's /run/netns (kernel runs' namespace
+ * handles) is detached there first: a kernel run that ends deletes its
+ * handle's file, which unmounts the copy in every mount namespace, and a
+ * copy vanishing under bubblewrap's recursive bind of / failed its start
+ * (seen with 20 runs at once in a job container).
  */
 export function srtLaunch(
   wrapped: string,
@@ -38,9 +42,10 @@ export function srtLaunch(
       '--',
       '/bin/sh',
       '-c',
-      '"$1" -t proc -o nosuid,nodev,noexec proc /proc || exit 125; shift; exec "$@"',
+      '"$1" -t proc -o nosuid,nodev,noexec proc /proc || exit 125; "$2" -l /run/netns 2>/dev/null; shift 2; exec "$@"',
       'sh',
       facts.mount!,
+      facts.umount!,
       '/bin/sh',
       ...shell,
     ],

@@ -74,21 +74,22 @@ export async function probeProc(): Promise<{
   const shown = `${masked.slice(0, 4).join(', ')}${more}`;
   const unshare = which('unshare', SYSTEM_PATH);
   const mount = which('mount', SYSTEM_PATH);
-  if (hostSysAdmin(status, uidMap) && unshare && mount) {
+  const umount = which('umount', SYSTEM_PATH);
+  if (hostSysAdmin(status, uidMap) && unshare && mount && umount) {
     return {
       check: {
         name: 'proc',
         ok: true,
         detail: `/proc is masked here (${shown}; a job container): bubblewrap starts in a private mount namespace over a fresh, unmasked /proc, so that it may mount the sandbox's own /proc; the sandbox sees what it sees on a host`,
       },
-      facts: { proc: 'private', unshare, mount },
+      facts: { proc: 'private', unshare, mount, umount },
     };
   }
   return {
     check: {
       name: 'proc',
       ok: false,
-      detail: `/proc is masked here (${shown}; a job container), so bubblewrap cannot mount the sandbox's /proc from its user namespace ("mount too revealing"), and flow-sandbox cannot unmask it ${unshare && mount ? 'without CAP_SYS_ADMIN in the host user namespace' : '(unshare or mount missing)'}`,
+      detail: `/proc is masked here (${shown}; a job container), so bubblewrap cannot mount the sandbox's /proc from its user namespace ("mount too revealing"), and flow-sandbox cannot unmask it ${unshare && mount && umount ? 'without CAP_SYS_ADMIN in the host user namespace' : '(unshare, mount or umount missing)'}`,
       fix: 'run the job container with the runner flags --cap-add ALL --security-opt seccomp=unconfined (or with --security-opt systempaths=unconfined), or use the kernel engine',
     },
     facts: {},

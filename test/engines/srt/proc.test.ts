@@ -53,6 +53,7 @@ test('under masked /proc, bubblewrap starts over a private, fresh /proc', (t) =>
     proc: 'private',
     unshare: '/usr/bin/unshare',
     mount: '/usr/bin/mount',
+    umount: '/usr/bin/umount',
   };
   const { file, args } = srtLaunch('/usr/bin/bwrap -- true', facts);
   t.is(file, '/usr/bin/unshare');
@@ -68,11 +69,12 @@ test('under masked /proc, bubblewrap starts over a private, fresh /proc', (t) =>
     script,
     /"\$1" -t proc -o nosuid,nodev,noexec proc \/proc \|\| exit 125/,
   );
-  t.regex(script, /exec "\$@"$/);
+  t.regex(script, /"\$2" -l \/run\/netns 2>\/dev\/null; shift 2; exec "\$@"$/);
   // mount by its absolute path, then the unchanged shell line (exec bwrap).
   t.deepEqual(args.slice(8), [
     'sh',
     '/usr/bin/mount',
+    '/usr/bin/umount',
     '/bin/sh',
     ...shellArgs('/usr/bin/bwrap -- true'),
   ]);
