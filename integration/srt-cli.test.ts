@@ -67,6 +67,27 @@ if (skip) {
     },
   );
 
+  // A kernel run that ends deletes its namespace handle in /run/netns,
+  // which unmounts every copy of it; a copy vanishing while bubblewrap
+  // remounted its recursive bind of / failed the SRT run starting beside
+  // it. Bubblewrap never sees the handles (the test network's are there).
+  test.serial(
+    "the runner's network namespace handles are not mounted in the sandbox",
+    async (t) => {
+      const n = nett();
+      const host = await n.exec(['cat', '/proc/self/mountinfo']);
+      t.regex(host.stdout, / \/run\/netns\/fsbx/, 'the test needs handles');
+      const result = await runSandboxed(
+        n,
+        [...SRT, '--minimum-level', 'srt'],
+        ['cat', '/proc/self/mountinfo'],
+      );
+      t.is(result.exitCode, 0, result.stderr);
+      t.notRegex(result.stdout, /\/run\/netns/);
+      t.regex(result.stdout, / \/ \/ /, 'the sandbox mount table was read');
+    },
+  );
+
   for (const json of [false, true]) {
     const flags = json ? ['--dry-run', '--json'] : ['--dry-run'];
     test.serial(

@@ -8,20 +8,25 @@ export function shellArgs(wrapped: string): string[] {
   return ['-c', `exec ${wrapped}`];
 }
 
+/** Detaches the runner's namespace handles in a private mount namespace. */
+const DETACH_NETNS = '"$1" -l /run/netns 2>/dev/null; shift; exec "$@"';
+
 /**
  * How bubblewrap's wrapped command line starts: `/bin/sh -c "exec …"` in
  * an IPC namespace of its own (`unshare --ipc`: bubblewrap as SRT starts
- * it shares the runner's SysV shared memory, semaphores and queues), and
- * under the private-/proc prefix where the probe found /proc masked (see
- * proc.ts). Every step execs, so bubblewrap stays the controller's own
- * child (its --die-with-parent holds). unshare and mount run by the
- * absolute paths the probe found, never from the job's PATH. A failed
- * mount exits 125 before bubblewrap starts: the ready pipe then shows
- * nothing of the job ran. The runner's /run/netns (kernel runs' namespace
- * handles) is detached there first: a kernel run that ends deletes its
+ * it shares the runner's SysV shared memory, semaphores and queues) and a
+ * private mount namespace in which the runner's /run/netns (kernel runs'
+ * namespace handles) is detached: a kernel run that ends deletes its
  * handle's file, which unmounts the copy in every mount namespace, and a
  * copy vanishing under bubblewrap's recursive bind of / failed its start
- * (seen with 20 runs at once in a job container).
+ * ("Can't remount … /run/netns/fsbx…: No such file", seen with 20 runs at
+ * once in a job container; the same race exists on a host). Where the
+ * probe found /proc masked (see proc.ts), a fresh /proc is mounted there
+ * first. Every step execs, so bubblewrap stays the controller's own child
+ * (its --die-with-parent holds). unshare, mount and umount run by the
+ * absolute paths the probe found, never from the job's PATH. A failed
+ * /proc mount exits 125 before bubblewrap starts: the ready pipe then
+ * shows nothing of the job ran.
  */
 export function srtLaunch(
   wrapped: string,
@@ -29,23 +34,35 @@ export function srtLaunch(
 ): { file: string; args: string[] } {
   const shell = shellArgs(wrapped);
   if (!facts.unshare) return { file: '/bin/sh', args: shell };
-  if (facts.proc !== 'private') {
+  const prefix = ['--mount', '--propagation', 'private', '--ipc', '--'];
+  if (!facts.umount) {
     return { file: facts.unshare, args: ['--ipc', '--', '/bin/sh', ...shell] };
+  }
+  if (facts.proc !== 'private') {
+    return {
+      file: facts.unshare,
+      args: [
+        ...prefix,
+        '/bin/sh',
+        '-c',
+        DETACH_NETNS,
+        'sh',
+        facts.umount,
+        '/bin/sh',
+        ...shell,
+      ],
+    };
   }
   return {
     file: facts.unshare,
     args: [
-      '--mount',
-      '--propagation',
-      'private',
-      '--ipc',
-      '--',
+      ...prefix,
       '/bin/sh',
       '-c',
-      '"$1" -t proc -o nosuid,nodev,noexec proc /proc || exit 125; "$2" -l /run/netns 2>/dev/null; shift 2; exec "$@"',
+      `"$1" -t proc -o nosuid,nodev,noexec proc /proc || exit 125; shift; ${DETACH_NETNS}`,
       'sh',
       facts.mount!,
-      facts.umount!,
+      facts.umount,
       '/bin/sh',
       ...shell,
     ],

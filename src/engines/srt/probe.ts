@@ -131,17 +131,20 @@ export async function probeSrt(
   const proc = await probeProc();
   checks.push(proc.check);
   Object.assign(facts, proc.facts);
-  // Bubblewrap starts in an IPC namespace of its own (launch.ts).
+  // Bubblewrap starts in an IPC namespace of its own and a mount namespace
+  // without the runner's namespace handles (launch.ts).
   const unshare = linux ? which('unshare', SYSTEM_PATH) : undefined;
+  const umount = linux ? which('umount', SYSTEM_PATH) : undefined;
   if (unshare) facts.unshare ??= unshare;
+  if (umount) facts.umount ??= umount;
   checks.push(
-    unshare
-      ? { name: 'unshare', ok: true, detail: unshare }
+    unshare && umount
+      ? { name: 'unshare', ok: true, detail: `${unshare}, ${umount}` }
       : {
           name: 'unshare',
           ok: false,
-          detail: `unshare not found in ${SYSTEM_PATH} (it gives the sandbox an IPC namespace of its own)`,
-          fix: 'install util-linux',
+          detail: `${unshare ? 'umount' : 'unshare'} not found in ${SYSTEM_PATH} (bubblewrap starts in an IPC namespace of its own, with the runner's network namespace handles detached)`,
+          fix: `install ${unshare ? 'mount' : 'util-linux'}`,
         },
   );
   // A run proves namespaces from inside the sandbox before the command

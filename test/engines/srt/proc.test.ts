@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { shellArgs, srtLaunch } from '../../../src/engines/srt/launch.js';
 import { maskedProcMounts } from '../../../src/engines/srt/proc.js';
 
@@ -40,12 +41,40 @@ test('mount points are decoded from their octal escapes', (t) => {
   t.deepEqual(maskedProcMounts(line), ['/proc/odd name']);
 });
 
-test('on a host, bubblewrap starts from sh, in an IPC namespace of its own', (t) => {
-  const facts = { proc: 'host', unshare: '/usr/bin/unshare' };
+test('on a host, bubblewrap starts from sh, in IPC and mount namespaces of its own without the netns handles', (t) => {
+  const facts = {
+    proc: 'host',
+    unshare: '/usr/bin/unshare',
+    umount: '/usr/bin/umount',
+  };
   t.deepEqual(srtLaunch('/usr/bin/bwrap -- true', facts), {
     file: '/usr/bin/unshare',
-    args: ['--ipc', '--', '/bin/sh', ...shellArgs('/usr/bin/bwrap -- true')],
+    args: [
+      '--mount',
+      '--propagation',
+      'private',
+      '--ipc',
+      '--',
+      '/bin/sh',
+      '-c',
+      '"$1" -l /run/netns 2>/dev/null; shift; exec "$@"',
+      'sh',
+      '/usr/bin/umount',
+      '/bin/sh',
+      ...shellArgs('/usr/bin/bwrap -- true'),
+    ],
   });
+});
+
+test('the launch line runs: the handles are detached, then bubblewrap execs', (t) => {
+  // The same script with echo standing in for umount and the wrapped line.
+  const { args } = srtLaunch('echo wrapped', {
+    proc: 'host',
+    unshare: '/usr/bin/unshare',
+    umount: '/bin/echo',
+  });
+  const out = execFileSync('/bin/sh', args.slice(6)).toString();
+  t.is(out, '-l /run/netns\nwrapped\n');
 });
 
 test('under masked /proc, bubblewrap starts over a private, fresh /proc', (t) => {
@@ -69,7 +98,10 @@ test('under masked /proc, bubblewrap starts over a private, fresh /proc', (t) =>
     script,
     /"\$1" -t proc -o nosuid,nodev,noexec proc \/proc \|\| exit 125/,
   );
-  t.regex(script, /"\$2" -l \/run\/netns 2>\/dev\/null; shift 2; exec "\$@"$/);
+  t.regex(
+    script,
+    /\|\| exit 125; shift; "\$1" -l \/run\/netns 2>\/dev\/null; shift; exec "\$@"$/,
+  );
   // mount by its absolute path, then the unchanged shell line (exec bwrap).
   t.deepEqual(args.slice(8), [
     'sh',
