@@ -21,6 +21,7 @@ const root = path.resolve(
 );
 const bin = path.join(root, 'bin/flow-sandbox');
 const FLOOR_SCRIPT = path.join(root, 'scripts/bench/kernel-floor.sh');
+const ENTRIES_FLOOR = path.join(root, 'scripts/bench/entries-floor.sh');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
 
 interface Inner {
@@ -47,16 +48,21 @@ function env(dir: string): Record<string, string> {
   };
 }
 
+/** n distinct test addresses (198.19.0.0/16: never routed anywhere). */
+function addresses(n: number): string[] {
+  return Array.from(
+    { length: n },
+    (_, i) => `198.19.${(i >> 8) & 255}.${i & 255}`,
+  );
+}
+
 /**
  * A policy file with n IP allow entries (the costly kind: firewall
  * elements), in YAML as people write it, or in JSON as tools may.
  */
 function allowFile(dir: string, n: number, json = false): string {
   const file = path.join(dir, `allow-${n}.${json ? 'json' : 'yml'}`);
-  const entries = Array.from(
-    { length: n },
-    (_, i) => `198.19.${(i >> 8) & 255}.${i & 255}`,
-  );
+  const entries = addresses(n);
   writeFileSync(
     file,
     json
@@ -114,6 +120,18 @@ function startup(inner: Inner): string[] {
   ];
 }
 
+/** The addresses of allowFile(dir, n), one per line, for nft alone. */
+function addressFile(dir: string, n: number): string {
+  const file = path.join(dir, `addresses-${n}.txt`);
+  writeFileSync(file, `${addresses(n).join('\n')}\n`);
+  return file;
+}
+
+// What reading a policy file costs at the least: its parser alone, in a
+// fresh node (the library flow-sandbox parses YAML with).
+const PARSE_ALONE =
+  "require('js-yaml').loadAll(require('fs').readFileSync(process.argv[1], 'utf8'), { maxAliases: 100 })";
+
 function allowEntries(inner: Inner): string[] {
   const e = env(inner.dir);
   const files: Array<[string, string]> = [
@@ -129,13 +147,31 @@ function allowEntries(inner: Inner): string[] {
     env: e,
     cwd: inner.dir,
   }));
+  // The floor beside them: nft loading a set of as many addresses, and
+  // the YAML parser reading the file, each alone.
+  for (const n of [10, 10_000]) {
+    subjects.push(
+      {
+        name: `nft alone ${n}`,
+        argv: ['sh', ENTRIES_FLOOR, addressFile(inner.dir, n)],
+      },
+      {
+        name: `parse alone ${n}`,
+        argv: [process.execPath, '-e', PARSE_ALONE, allowFile(inner.dir, n)],
+        cwd: root,
+      },
+    );
+  }
   const m = compare(subjects, Math.max(5, Math.floor(inner.rounds / 2)));
   const base = m.get('10 entries')!;
+  const extra = (what: string) =>
+    m.get(`${what} 10000`)! - m.get(`${what} 10`)!;
   return [
-    ...[...m].map(
-      ([name, value]) =>
-        `  ${name.padEnd(16)} ${value.toFixed(1)} ms (+${(value - base).toFixed(1)} ms over 10)`,
+    ...files.map(
+      ([name]) =>
+        `  ${name.padEnd(16)} ${m.get(name)!.toFixed(1)} ms (+${(m.get(name)! - base).toFixed(1)} ms over 10)`,
     ),
+    `  floor for 10,000 entries over 10 (tools alone): nft set load +${extra('nft alone').toFixed(1)} ms, YAML parse +${extra('parse alone').toFixed(1)} ms, together +${(extra('nft alone') + extra('parse alone')).toFixed(1)} ms`,
     ratioLine(
       'setup with 10,000 IP entries minus 10 (ms)',
       m.get('10000 entries')! - base,
