@@ -1,11 +1,10 @@
-import { writeFile } from 'node:fs/promises';
 import type { Context } from '../context.js';
 import type { Decision } from '../decision/decide.js';
 import type { Engine, RunOutcome } from '../engines/types.js';
 import { SandboxError } from '../errors.js';
 import type { EngineChoice } from '../plan/types.js';
+import { writeArtifact, type Artifact } from '../report/artifact.js';
 import { buildAuditReport, type AuditReport } from '../report/audit.js';
-import type { RunOptions } from './options.js';
 import type { Prepared } from './prepare.js';
 
 /**
@@ -50,8 +49,10 @@ function logReport(ctx: Context, report: AuditReport): void {
     );
   }
   if (n > 0) {
-    ctx.log.info(
-      `audit: a network_policy for .gitlab/duo/agent-config.yml (on the default branch) that allows exactly these:\n${report.snippet}`,
+    ctx.log.block(
+      'info',
+      'audit: a network_policy for .gitlab/duo/agent-config.yml (on the default branch) that allows exactly these:',
+      report.snippet.replace(/\n$/, '').split('\n'),
     );
   }
 }
@@ -59,9 +60,9 @@ function logReport(ctx: Context, report: AuditReport): void {
 /** Reports what an audit run saw: in the job log, and as JSON with --audit-report. */
 export async function reportAudit(
   ctx: Context,
-  options: RunOptions,
   prepared: Prepared,
   run: { runId: string; engine: string; outcome: RunOutcome },
+  artifact?: Artifact,
 ): Promise<void> {
   if (!run.outcome.audit) {
     ctx.log.error(
@@ -78,11 +79,8 @@ export async function reportAudit(
     project: prepared.project,
   });
   logReport(ctx, report);
-  if (options.auditReport) {
-    await writeFile(
-      options.auditReport,
-      `${JSON.stringify(report, null, 2)}\n`,
-    );
-    ctx.log.info(`audit: findings written to ${options.auditReport}`);
+  if (artifact) {
+    await writeArtifact(artifact, `${JSON.stringify(report, null, 2)}\n`);
+    ctx.log.info(`audit: findings written to ${artifact.file}`);
   }
 }

@@ -1,13 +1,16 @@
-import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import os from 'node:os';
 import type { Context } from '../context.js';
 import type { ApplyHooks, RunOutcome } from '../engines/types.js';
-import { invalidInput } from '../errors.js';
 import type { RunPlan } from '../plan/types.js';
 import { ruleMatches } from '../policy/match.js';
 import type { Policy } from '../policy/types.js';
+import { invalidInput } from '../errors.js';
+import {
+  closeArtifacts,
+  openArtifact,
+  writeArtifact,
+  type Artifact,
+} from '../report/artifact.js';
 import type { RunReport, SelftestResult } from '../report/types.js';
 import { emptyBlocked } from '../report/types.js';
 import {
@@ -44,10 +47,12 @@ export function selftestHook(
       });
       const result = await runSelftest(runInside, config);
       state.result = result;
-      const table = selftestTable(result);
+      const table = selftestTable(result).split('\n');
       if (result.pass) {
-        ctx.log.info(
-          `self-test passed: the sandbox refuses what it must\n${table}`,
+        ctx.log.block(
+          'info',
+          'self-test passed: the sandbox refuses what it must',
+          table,
         );
         return true;
       }
@@ -55,8 +60,10 @@ export function selftestHook(
       const consequence = strict
         ? `the job is stopped (minimum level ${plan.engine.minimumLevel})`
         : 'the job runs anyway; set --minimum-level to stop such jobs';
-      ctx.log.error(
-        `SELF-TEST FAILED: the sandbox does not refuse everything it must; ${consequence}\n${table}`,
+      ctx.log.block(
+        'error',
+        `SELF-TEST FAILED: the sandbox does not refuse everything it must; ${consequence}`,
+        table,
       );
       return !strict;
     },
@@ -120,12 +127,14 @@ export function buildReport(
 /** Logs the short summary and writes the JSON report when asked. */
 export async function finishReport(
   ctx: Context,
-  options: RunOptions,
   report: RunReport,
+  artifact?: Artifact,
 ): Promise<void> {
   const b = report.blocked;
-  const lines = [
+  ctx.log.info(
     `summary: engine ${report.engine}, sandbox ${report.sandboxApplied ? 'applied' : 'NOT applied'}, command status ${report.exitCode}${report.selftest ? `, self-test ${report.selftest.pass ? 'passed' : 'FAILED'}` : ''}`,
+  );
+  const lines = [
     ...b.names.map((n) => `  refused name ${n.name} x${n.count}`),
     ...b.destinations.map(
       (d) =>
@@ -133,36 +142,48 @@ export async function finishReport(
     ),
     ...b.writes.map((w) => `  refused write ${w.path} x${w.count}`),
   ];
-  if (
-    b.names.length + b.destinations.length + b.writes.length === 0 &&
-    report.sandboxApplied
-  ) {
+  if (lines.length === 0 && report.sandboxApplied) {
     lines.push('  nothing was refused that this engine can see');
   }
-  ctx.log.info(lines.join('\n'));
-  if (!options.report) return;
+  // One log call per line: the logger escapes line breaks in what it is
+  // given, so a name the command chose cannot start a line of its own.
+  for (const line of lines) ctx.log.info(line);
+  if (!artifact) return;
   try {
-    await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    await writeArtifact(artifact, `${JSON.stringify(report, null, 2)}\n`);
   } catch (error) {
     // The command has run: its status stands, the missing artifact is logged.
     ctx.log.error(
-      `the report could not be written to ${options.report}: ${(error as Error).message}`,
+      `the report could not be written to ${artifact.file}: ${(error as Error).message}`,
     );
   }
 }
 
-/** Refuses, before anything runs, a --report path that cannot be written. */
-export async function checkReportPath(options: RunOptions): Promise<void> {
-  if (!options.report) return;
-  const dir = path.dirname(path.resolve(options.report));
-  try {
-    await access(dir, constants.W_OK);
-  } catch {
+/**
+ * The files the run writes for the operator, checked and their directories
+ * opened before anything runs (src/report/artifact.ts).
+ */
+export async function openArtifacts(
+  options: RunOptions,
+): Promise<{ report?: Artifact; audit?: Artifact }> {
+  if (options.auditReport && !options.audit)
     throw invalidInput(
       'USAGE',
-      '--report',
-      options.report,
-      'a file in an existing, writable directory',
+      '--audit-report',
+      options.auditReport,
+      'with --audit (the findings of an audit run)',
+      'no audit is asked for',
     );
+  const report = options.report
+    ? await openArtifact('--report', options.report)
+    : undefined;
+  try {
+    const audit = options.auditReport
+      ? await openArtifact('--audit-report', options.auditReport)
+      : undefined;
+    return { report, audit };
+  } catch (error) {
+    await closeArtifacts([report]);
+    throw error;
   }
 }

@@ -63,7 +63,8 @@ function usageHint(error: unknown): string {
 function fail(error: unknown, format: 'text' | 'json'): number {
   const message =
     error instanceof SandboxError || error instanceof CommanderError
-      ? error.message.replace(/^error: /, '') + usageHint(error)
+      ? error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ') +
+        usageHint(error)
       : `internal error: ${describeError(error)}`;
   const log = createLogger({ level: 'error', format });
   log.error(message, error instanceof SandboxError ? { code: error.code } : {});

@@ -33,10 +33,11 @@ import {
   buildReport,
   checkSelftestAddress,
   finishReport,
+  openArtifacts,
   selftestHook,
   type SelftestState,
-  checkReportPath,
 } from './finish.js';
+import { closeArtifacts, type Artifact } from '../report/artifact.js';
 import type { RunReport } from '../report/types.js';
 import type { RunOptions } from './options.js';
 import { preparePolicy, type Prepared } from './prepare.js';
@@ -207,7 +208,21 @@ async function decideAndApply(
   controls: ApplyControls,
   runId: string,
 ): Promise<RunReport | undefined> {
-  await checkReportPath(options);
+  const artifacts = await openArtifacts(options);
+  try {
+    return await decideAndApplyWith(ctx, options, controls, runId, artifacts);
+  } finally {
+    await closeArtifacts([artifacts.report, artifacts.audit]);
+  }
+}
+
+async function decideAndApplyWith(
+  ctx: Context,
+  options: RunOptions,
+  controls: ApplyControls,
+  runId: string,
+  artifacts: { report?: Artifact; audit?: Artifact },
+): Promise<RunReport | undefined> {
   const setupStep = faultHook(ctx.env);
   const prepared = await preparePolicy(ctx, options);
   const { policy, decision, minimumLevel } = prepared;
@@ -265,13 +280,14 @@ async function decideAndApply(
         engine: choice.chosen,
       });
       if (options.audit)
-        await reportAudit(ctx, options, prepared, {
-          runId,
-          engine: choice.chosen,
-          outcome,
-        });
+        await reportAudit(
+          ctx,
+          prepared,
+          { runId, engine: choice.chosen, outcome },
+          artifacts.audit,
+        );
       const report = buildReport(plan, outcome, selftest.result);
-      await finishReport(ctx, options, report);
+      await finishReport(ctx, report, artifacts.report);
       return report;
     } catch (error) {
       if (

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ApplyControls } from '../engines/types.js';
+import { inert } from '../log/logger.js';
 
 /** How long a command gets after SIGTERM before it is killed. */
 export const KILL_GRACE_MS = 3000;
@@ -101,7 +102,7 @@ export function runChild(
       if (status === undefined) return reject(error);
       // What a shell would say and return: the job's own failure, not ours.
       process.stderr.write(
-        `flow-sandbox: ${spec.file}: ${error.code === 'ENOENT' ? 'command not found' : `cannot run (${error.code})`}\n`,
+        `flow-sandbox: ${inert(spec.file)}: ${error.code === 'ENOENT' ? 'command not found' : `cannot run (${error.code})`}\n`,
       );
       resolve({ status, ready: false });
     });

@@ -14,6 +14,11 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   debug(message: string, fields?: Record<string, unknown>): void;
+  /**
+   * A message followed by lines shown as they are (a table, a snippet to
+   * paste); each line is escaped like any logged text.
+   */
+  block(level: LogLevel, message: string, lines: readonly string[]): void;
   /** Opens a collapsible job-log section (text format only). */
   sectionStart(name: string, title: string): void;
   sectionEnd(name: string): void;
@@ -39,17 +44,49 @@ class LineTransport extends Transport {
   }
 }
 
+// Characters a terminal or the job log acts on rather than shows: C0 and
+// C1 controls (line breaks, carriage return, escape sequences), DEL, line
+// and paragraph separators and bidirectional overrides.
+const ACTIVE =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text as one inert line: what the command chose (a refused name, a path)
+ * reaches the log in every message, and must not break a line, move the
+ * cursor, forge a line of flow-sandbox's or fold the log. The escapes are
+ * JSON's, so a JSON line stays valid.
+ */
+export function inert(text: string): string {
+  return text.replace(
+    ACTIVE,
+    (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function textFormat(): winston.Logform.Format {
   return winston.format.printf((info) => {
-    const { level, message, timestamp: _t, ...fields } = info;
+    const { level, message, timestamp: _t, block, ...fields } = info;
     const extra = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
     const tag = level === 'info' ? '' : `${level.toUpperCase()}: `;
-    return `[flow-sandbox] ${tag}${String(message)}${extra ? ` (${extra})` : ''}`;
+    const lines = Array.isArray(block)
+      ? block.map((l) => `\n${inert(String(l))}`)
+      : [];
+    return `[flow-sandbox] ${inert(`${tag}${String(message)}${extra ? ` (${extra})` : ''}`)}${lines.join('')}`;
   });
 }
+
+/** JSON lines: JSON.stringify leaves C1 controls and separators raw. */
+const inertJson = winston.format((info) => {
+  const key = Symbol.for('message');
+  const line = (info as Record<symbol, unknown>)[key];
+  if (typeof line === 'string')
+    (info as Record<symbol, unknown>)[key] = inert(line);
+  return info;
+});
 
 /** Builds the structured logger: human lines for the job log, or JSON lines. */
 export function createLogger(options: LoggerOptions): Logger {
@@ -59,6 +96,7 @@ export function createLogger(options: LoggerOptions): Logger {
       ? winston.format.combine(
           winston.format.timestamp(),
           winston.format.json(),
+          inertJson(),
         )
       : textFormat();
   const inner = winston.createLogger({
@@ -89,6 +127,8 @@ export function createLogger(options: LoggerOptions): Logger {
     warn: at('warn'),
     info: at('info'),
     debug: at('debug'),
+    block: (level, message, lines) =>
+      inner.log({ level, message, block: [...lines] }),
     sectionStart: (name, title) => section('start', name, title),
     sectionEnd: (name) => section('end', name),
   };

@@ -22,10 +22,10 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, SandboxError } from '../errors.js';
+import { at, openBelow } from '../state/nofollow.js';
 import type { LinkedFile } from '../policy/links.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } =
-  constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
 const O_NONBLOCK = constants.O_NONBLOCK;
 
 /** The temporary name a copy is made under, beside the file it replaces. */
@@ -36,53 +36,6 @@ export function copyTempName(file: string, runId: string, n: number): string {
 /** The temporary names `copyLinkedFiles` may leave if killed half way. */
 export function copyTempNames(files: LinkedFile[], runId: string): string[] {
   return files.flatMap((f) => f.paths).map((p, n) => copyTempName(p, runId, n));
-}
-
-/** A name inside an open directory, resolved through that directory only. */
-const at = (dir: FileHandle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
-
-/**
- * Opens `dir`, which lies under `root`, one component at a time below
- * `root` without following a symlink: the handle is the directory that is
- * really there, whatever is renamed or swapped afterwards.
- */
-async function openBelow(
-  root: string,
-  rootId: string,
-  dir: string,
-): Promise<FileHandle> {
-  const rel = path.relative(root, dir);
-  if (rel.startsWith('..') || path.isAbsolute(rel))
-    throw new Error(`${dir} is not under ${root}`);
-  // The root (a real path) must still be the directory that was searched.
-  let handle = await open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(
-    (error: unknown) => {
-      throw new Error(
-        `${root} is no longer the directory that was searched (${describeError(error)})`,
-      );
-    },
-  );
-  const top = await handle.stat();
-  if (`${top.dev}:${top.ino}` !== rootId) {
-    await handle.close();
-    throw new Error(`${root} is no longer the directory that was searched`);
-  }
-  for (const part of rel.split('/').filter(Boolean)) {
-    try {
-      const next = await open(
-        at(handle, part),
-        O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
-      );
-      await handle.close();
-      handle = next;
-    } catch (error) {
-      await handle.close();
-      throw new Error(
-        `${path.join(root, rel)}: ${part} is no longer a directory of its own (${describeError(error)})`,
-      );
-    }
-  }
-  return handle;
 }
 
 async function copyContent(from: FileHandle, to: FileHandle): Promise<void> {

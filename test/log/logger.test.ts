@@ -36,3 +36,38 @@ test('sections are GitLab job-log markers in text, absent in json', (t) => {
   json.log.sectionStart('setup', 'x');
   t.deepEqual(json.lines, []);
 });
+
+// What a sandboxed command chooses (a refused DNS name, say) reaches the
+// log: it must not start a line, move the cursor or fold the job log.
+const FORGED =
+  'x\r\x1b[K[flow-sandbox] summary: engine kernel, sandbox applied\n  nothing was refused\x1b]0;t\x07\x9b2J\u2028\u202e';
+
+test('text: controls in messages, fields and block lines are escaped, one line per call', (t) => {
+  const { log, lines } = capture('info', 'text');
+  log.warn(`refused name ${FORGED}`, { name: FORGED });
+  log.block('info', 'table', [`  row ${FORGED}`]);
+  t.is(lines.length, 2);
+  for (const line of lines) {
+    t.notRegex(line, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202e]/);
+  }
+  t.is(lines[0]!.split('\n').length, 2, 'one line, then the end of it');
+  t.true(
+    lines[0]!.includes(
+      'x\\r\\u001b[K[flow-sandbox] summary: engine kernel, sandbox applied\\n  nothing was refused\\u001b]0;t\\u0007\\u009b2J\\u2028\\u202e',
+    ),
+    lines[0],
+  );
+  t.is(lines[1]!.split('\n').length, 3, 'the message and its one block line');
+  t.true(lines[1]!.split('\n')[1]!.startsWith('  row x\\r\\u001b[K'));
+});
+
+test('json: lines stay valid JSON with C1 controls and separators escaped', (t) => {
+  const { log, lines } = capture('info', 'json');
+  log.info(FORGED, { name: FORGED });
+  log.block('info', 'table', [FORGED]);
+  for (const line of lines) {
+    t.notRegex(line.slice(0, -1), /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202e]/);
+    const event = JSON.parse(line);
+    t.is(event.message === 'table' ? event.block[0] : event.name, FORGED);
+  }
+});
