@@ -5,6 +5,16 @@ export function frame(message: Buffer): Buffer {
   return Buffer.concat([length, message]);
 }
 
+/** The first complete message of a TCP byte stream, if one is there. */
+export function nextFrame(
+  buffered: Buffer,
+): { message: Buffer; rest: Buffer } | undefined {
+  if (buffered.length < 2) return undefined;
+  const end = 2 + buffered.readUInt16BE(0);
+  if (buffered.length < end) return undefined;
+  return { message: buffered.subarray(2, end), rest: buffered.subarray(end) };
+}
+
 /** Splits the complete messages off a TCP byte stream; the rest waits for more data. */
 export function takeFrames(buffered: Buffer): {
   messages: Buffer[];
@@ -12,10 +22,9 @@ export function takeFrames(buffered: Buffer): {
 } {
   const messages: Buffer[] = [];
   let rest = buffered;
-  while (rest.length >= 2 && rest.length >= 2 + rest.readUInt16BE(0)) {
-    const end = 2 + rest.readUInt16BE(0);
-    messages.push(rest.subarray(2, end));
-    rest = rest.subarray(end);
+  for (let next = nextFrame(rest); next; next = nextFrame(rest)) {
+    messages.push(next.message);
+    rest = next.rest;
   }
   return { messages, rest };
 }

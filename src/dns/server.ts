@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Logger } from '../log/logger.js';
-import { frame, takeFrames } from './framing.js';
+import { frame, nextFrame } from './framing.js';
 import type { Resolver } from './resolver.js';
 
 /** A running resolver: its bound addresses and how to stop it. */
@@ -14,6 +14,15 @@ export interface DnsServer {
 
 const TCP_IDLE_MS = 10_000;
 const MAX_TCP_CONNECTIONS = 64;
+/**
+ * The command sets the pace of its queries, and every query in progress
+ * holds memory in the root controller (and perhaps an upstream lookup):
+ * UDP queries past this many in progress are dropped (clients retry), a
+ * TCP connection with this many waiting is not read until they are
+ * answered, nor while its answers are not read.
+ */
+export const MAX_PENDING_UDP = 256;
+export const MAX_PENDING_TCP = 32;
 
 function udpListener(
   address: string,
@@ -26,12 +35,18 @@ function udpListener(
     type: family,
     ipv6Only: family === 'udp6',
   });
+  let pending = 0;
   socket.on('message', (message, from) => {
-    resolver.handle(message, 'udp').then(
-      (answer) => answer && socket.send(answer, from.port, from.address),
-      (error: unknown) =>
-        log.warn('DNS reply failed', { error: String(error) }),
-    );
+    if (pending >= MAX_PENDING_UDP) return;
+    pending += 1;
+    resolver
+      .handle(message, 'udp')
+      .then(
+        (answer) => answer && socket.send(answer, from.port, from.address),
+        (error: unknown) =>
+          log.warn('DNS reply failed', { error: String(error) }),
+      )
+      .finally(() => (pending -= 1));
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
@@ -45,23 +60,44 @@ function udpListener(
   });
 }
 
-// Messages on one connection are answered in order.
+// Messages on one connection are answered in order. At most
+// MAX_PENDING_TCP are taken at a time; the rest stay unread in the byte
+// stream (one chunk at most: reading pauses), as they do while the client
+// does not read its answers.
 function serveConnection(socket: net.Socket, resolver: Resolver): void {
   let buffered: Buffer = Buffer.alloc(0);
   let queue = Promise.resolve();
-  socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
-  socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk) => {
-    const { messages, rest } = takeFrames(Buffer.concat([buffered, chunk]));
-    buffered = rest;
-    for (const message of messages) {
+  let pending = 0;
+  let unread = false;
+  const pump = () => {
+    while (pending < MAX_PENDING_TCP && !unread) {
+      const next = nextFrame(buffered);
+      if (!next) break;
+      buffered = next.rest;
+      pending += 1;
       queue = queue.then(async () => {
         const answer = await resolver
-          .handle(message, 'tcp')
+          .handle(next.message, 'tcp')
           .catch(() => undefined);
-        if (answer && !socket.destroyed) socket.write(frame(answer));
+        if (answer && !socket.destroyed && !socket.write(frame(answer)))
+          unread = true;
+        pending -= 1;
+        pump();
       });
     }
+    const waiting = nextFrame(buffered) !== undefined;
+    if (waiting || unread || pending >= MAX_PENDING_TCP) socket.pause();
+    else socket.resume();
+  };
+  socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.on('drain', () => {
+    unread = false;
+    pump();
+  });
+  socket.on('data', (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    pump();
   });
 }
 
