@@ -39,6 +39,10 @@ if (skip) {
         result.stderr,
         /WARN.*SANDBOX COULD NOT BE APPLIED.*WITHOUT a sandbox/,
       );
+      // Not folded away: the setup section is closed before it.
+      const warning = result.stderr.search(/SANDBOX COULD NOT BE APPLIED/);
+      const closed = result.stderr.search(/section_end:\d+:fsbx_setup/);
+      t.true(closed >= 0 && closed < warning, result.stderr);
       t.regex(result.stderr, /bwrap|bubblewrap/);
       t.true(
         existsSync(path.join(nett().paths.work, marker)),

@@ -142,6 +142,15 @@ export function program(onExit: (code: number) => void): Command {
       const log = createLogger({ level: logLevel, format: logFormat });
       onExit(await cleanupCommand(hostContext(log)));
     });
+  // No subcommand: the usage, and a failure (a job line missing its
+  // subcommand must not pass as a run).
+  root.action(() => {
+    process.stderr.write(root.helpInformation());
+    throw new SandboxError(
+      'USAGE',
+      'a subcommand is needed: run, selftest, doctor or cleanup',
+    );
+  });
   return root;
 }
 

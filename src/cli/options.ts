@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { invalidInput } from '../errors.js';
 import type { EntryList } from '../policy/build.js';
 import { LEVELS, type EngineName, type Level } from '../engines/types.js';
@@ -144,14 +145,25 @@ function address(
   const [field, value] =
     flagValue !== undefined ? [flag, flagValue] : [envName, envValue];
   if (value === undefined || value === '') return undefined;
-  if (isIP(value)) return value;
-  throw invalidInput(
-    'USAGE',
-    field,
-    value,
-    'an IPv4 or IPv6 address, such as 192.0.2.1',
-  );
+  const accepted =
+    'an IPv4 or IPv6 address of a host outside the machine, such as 192.0.2.1';
+  if (!isIP(value)) throw invalidInput('USAGE', field, value, accepted);
+  // A connection to these fails in every sandbox and outside one alike:
+  // the self-test would pass without proving anything.
+  const parsed = ipaddr.process(value);
+  const range = parsed.range();
+  if (NOT_OUTSIDE.includes(range))
+    throw invalidInput(
+      'USAGE',
+      field,
+      value,
+      accepted,
+      `a ${range} address is refused or unreachable with or without a sandbox`,
+    );
+  return value;
 }
+
+const NOT_OUTSIDE = ['loopback', 'unspecified', 'multicast', 'broadcast'];
 
 /** Logging options alone, resolved early so errors can be logged in the right format. */
 export function logOptions(

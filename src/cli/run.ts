@@ -106,6 +106,20 @@ function buildPlan(
   return { plan, input };
 }
 
+/**
+ * That the command runs without the sandbox its job asked for: logged
+ * after the setup section closes, so no folded section hides it.
+ */
+function logUnsandboxed(ctx: Context, plan: RunPlan): void {
+  const { decision, engine } = plan;
+  if (engine.fallbackWarning) ctx.log.warn(engine.fallbackWarning);
+  if (decision.apply && engine.chosen === 'none' && !engine.fallbackWarning) {
+    ctx.log.warn(
+      'the sandbox applies to this job, but --engine none was requested: the command runs WITHOUT a sandbox',
+    );
+  }
+}
+
 function logPlan(ctx: Context, plan: RunPlan): void {
   const { decision, engine } = plan;
   ctx.log.info(
@@ -116,12 +130,6 @@ function logPlan(ctx: Context, plan: RunPlan): void {
   });
   for (const warning of plan.enginePlan.warnings) {
     if (plan.enginePlan.engine !== 'none') ctx.log.warn(warning);
-  }
-  if (engine.fallbackWarning) ctx.log.warn(engine.fallbackWarning);
-  if (decision.apply && engine.chosen === 'none' && !engine.fallbackWarning) {
-    ctx.log.warn(
-      'the sandbox applies to this job, but --engine none was requested: the command runs WITHOUT a sandbox',
-    );
   }
   ctx.log.debug('plan', {
     runId: plan.runId,
@@ -249,6 +257,7 @@ async function decideAndApplyWith(
     logPlan(ctx, plan);
     if (options.dryRun) {
       ctx.log.sectionEnd('setup');
+      logUnsandboxed(ctx, plan);
       process.stdout.write(
         options.json
           ? `${JSON.stringify(planToJson(plan), null, 2)}\n`
@@ -268,6 +277,7 @@ async function decideAndApplyWith(
     try {
       await copyLinkedIn(ctx, plan);
       ctx.log.sectionEnd('setup');
+      logUnsandboxed(ctx, plan);
       const selftest: SelftestState = {};
       const outcome = await engineByName(choice.chosen).apply(
         ctx,

@@ -21,6 +21,8 @@ function splitPort(
   field: string,
 ): { host: string; port?: number } {
   if (!raw.includes(':')) return { host: raw };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw))
+    fail(field, raw, 'a URL: give the host name alone, with :PORT if needed');
   const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(raw);
   if (bracket) {
     const host = bracket[1]!;

@@ -33,8 +33,13 @@ export function describeIssue(
     return `${label}: unknown field ${issue.keys.map((k) => `${where}${k}`).join(', ')}; accepted fields here: ${forms[field ? `${field}.*` : '*'] ?? forms[field] ?? 'see the documentation'}`;
   }
   const generic = field.replace(/\.\d+$/, '');
-  const accepted = forms[generic] ?? issue.message;
-  return `${label}: ${field || '(top level)'}: ${shownValue(input, issue.path)} is not accepted (${issue.message}); expected ${accepted}`;
+  const accepted = forms[generic];
+  const shown = `${label}: ${field || '(top level)'}: ${shownValue(input, issue.path)} is not accepted`;
+  // zod's own message ("Expected object, received string") says what is
+  // accepted where no form is written down.
+  return accepted
+    ? `${shown} (${issue.message}); expected ${accepted}`
+    : `${shown}: ${issue.message}`;
 }
 
 /** Aliases a document may use: enough for any policy, too few to blow one up. */
@@ -104,13 +109,11 @@ export async function parsePolicyFile(
   text: string,
   label: string,
 ): Promise<PolicyFile> {
-  const data = await parseYamlDocument(
-    text,
-    label,
-    'a YAML mapping with the keys network and filesystem',
-  );
+  const mapping = `a YAML mapping with the keys ${Object.keys(PolicyFileSchema.shape).join(', ')}`;
+  const data = await parseYamlDocument(text, label, mapping);
   if (data === null || data === undefined) return {};
   return validateDocument(PolicyFileSchema, data, label, {
+    '': mapping,
     ...FIELD_FORMS,
     '*': Object.keys(PolicyFileSchema.shape).join(', '),
     'network.*': FIELD_FORMS.network!,

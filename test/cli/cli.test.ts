@@ -43,6 +43,16 @@ const refusals: Array<[string, string[], RegExp]> = [
     /--engine: "docker" is not accepted; expected one of auto/,
   ],
   [
+    'a URL where a host is expected',
+    ['run', '--allow', 'https://pypi.org/simple', '--'],
+    /--allow: "https:\/\/pypi\.org\/simple" is not accepted \(a URL: give the host name alone/,
+  ],
+  [
+    '--audit-report without --audit',
+    ['run', '--audit-report', 'audit.json', '--'],
+    /--audit-report: "audit\.json" is not accepted \(no audit is asked for\); expected with --audit/,
+  ],
+  [
     'a missing config file',
     ['run', '--config', '/nonexistent.yml', '--'],
     /policy file \/nonexistent\.yml cannot be read/,
@@ -59,6 +69,16 @@ for (const [name, args, message] of refusals) {
     t.false(existsSync(s.state), 'nothing may be created on the host');
   });
 }
+
+test('no subcommand: the usage and exit 125', async (t) => {
+  const result = await cli([], {});
+  t.is(result.exitCode, 125);
+  t.regex(result.stderr, /Usage: flow-sandbox/);
+  t.regex(
+    result.stderr,
+    /a subcommand is needed: run, selftest, doctor or cleanup/,
+  );
+});
 
 test('a broken config file exits 125 naming file and field', async (t) => {
   const s = await setup(t);

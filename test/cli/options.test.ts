@@ -79,6 +79,19 @@ const bad: Array<[object, Record<string, string>, RegExp]> = [
     { FLOW_SANDBOX_DRY_RUN: 'maybe' },
     /FLOW_SANDBOX_DRY_RUN: "maybe".*true or false/,
   ],
+  // A self-test against these would pass without proving anything.
+  ...['127.0.0.1', '::1', '0.0.0.0', '::ffff:127.0.0.2', '224.0.0.1'].map(
+    (address): [object, Record<string, string>, RegExp] => [
+      { selftestAddress: address },
+      {},
+      /--selftest-address: ".*" is not accepted \(a (loopback|unspecified|multicast) address is refused or unreachable with or without a sandbox\); expected an IPv4 or IPv6 address of a host outside the machine/,
+    ],
+  ),
+  [
+    {},
+    { FLOW_SANDBOX_SELFTEST_ADDRESS: 'localhost' },
+    /FLOW_SANDBOX_SELFTEST_ADDRESS: "localhost".*an IPv4 or IPv6 address/,
+  ],
 ];
 
 for (const [flags, env, message] of bad) {
