@@ -10,7 +10,13 @@
 //   own before the command starts (src/mounts/copies.ts).
 // What the search cannot see (links elsewhere on disk) is reported.
 import type { Dirent, Stats } from 'node:fs';
-import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import {
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { PathRule, Policy } from './types.js';
 
@@ -59,6 +65,60 @@ function real(p: string): string[] {
 
 const under = (p: string, dir: string) =>
   p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+
+/**
+ * Kernel filesystems: their files are made by the kernel, never linked by
+ * anyone (and a hard link cannot cross filesystems), and walking them is
+ * long or refused (/proc/N/task/... as root). A writable path over `/`
+ * would otherwise read every process's /proc.
+ */
+const KERNEL_FILESYSTEMS = new Set([
+  'autofs',
+  'binfmt_misc',
+  'bpf',
+  'cgroup',
+  'cgroup2',
+  'configfs',
+  'debugfs',
+  'devpts',
+  'efivarfs',
+  'fusectl',
+  'hugetlbfs',
+  'mqueue',
+  'nsfs',
+  'proc',
+  'pstore',
+  'rpc_pipefs',
+  'securityfs',
+  'selinuxfs',
+  'sysfs',
+  'tracefs',
+]);
+
+/** Mount points of kernel filesystems in a mountinfo text (proc(5)). */
+export function kernelMounts(mountinfo: string): Set<string> {
+  const found = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const [before, after] = line.split(' - ');
+    const point = before?.split(' ')[4];
+    const type = after?.split(' ')[0];
+    if (point && type && KERNEL_FILESYSTEMS.has(type))
+      found.add(
+        point.replace(/\\([0-7]{3})/g, (_, o: string) =>
+          String.fromCharCode(parseInt(o, 8)),
+        ),
+      );
+  }
+  return found;
+}
+
+function ownKernelMounts(): Set<string> {
+  try {
+    return kernelMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
+  } catch {
+    return new Set();
+  }
+}
 
 /** What stops a search: the budget, and what it could not read. */
 interface Budget {
@@ -145,14 +205,17 @@ export async function searchLinks(
 ): Promise<LinkSearch> {
   const budget: Budget = { left: limit, unread: [] };
   let complete = true;
+  const kernel = ownKernelMounts();
+  const inKernelFs = (p: string) => [...kernel].some((m) => under(p, m));
   // Real paths: a writable path that is a symlink is walked where it
   // leads (what the engines mount), and its identity kept for the copy.
   const deniedReal = denied.map((d) => real(d)[0] ?? d);
   const deniedLinks = new Map<string, { file: string; nlink: number }>();
   for (const dir of deniedReal) {
+    if (inKernelFs(dir)) continue;
     complete &&= walkFiles(
       dir,
-      () => false,
+      (d) => kernel.has(d),
       budget,
       (file, stat) => {
         if (stat.nlink > 1)
@@ -161,15 +224,16 @@ export async function searchLinks(
     );
   }
   const isDenied = (p: string) => deniedReal.some((d) => under(p, d));
+  const skip = (dir: string) => isDenied(dir) || kernel.has(dir);
   const rootIds = new Map<string, string>();
   const found = new Map<
     string,
     { paths: string[]; roots: string[]; nlink: number }
   >();
   for (const root of outermost(roots.flatMap(real))) {
-    if (isDenied(root)) continue;
+    if (isDenied(root) || inKernelFs(root)) continue;
     rootIds.set(root, inodeKey(statSync(root)));
-    complete &&= walkFiles(root, isDenied, budget, (file, stat) => {
+    complete &&= walkFiles(root, skip, budget, (file, stat) => {
       if (stat.nlink < 2 || isDenied(file)) return;
       const key = inodeKey(stat);
       const entry = found.get(key);

@@ -4,7 +4,11 @@ import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultPolicy } from '../../src/policy/defaults.js';
-import { checkLinks, searchLinks } from '../../src/policy/links.js';
+import {
+  checkLinks,
+  kernelMounts,
+  searchLinks,
+} from '../../src/policy/links.js';
 
 // A home with ~/.ssh/id_rsa, a checkout, and a /tmp-like directory.
 async function world(t: { teardown(fn: () => Promise<void>): void }) {
@@ -167,4 +171,24 @@ test('a symlinked writable path is searched where it leads; what cannot be read 
   policy.filesystem.allowWrite[1]!.path = w.tmp;
   const { incomplete } = await checkLinks(policy, w.work);
   t.regex(incomplete ?? '', /could not read .*ENAMETOOLONG/);
+});
+
+test('kernel filesystems are not walked: no links there, and /proc would be read whole', async (t) => {
+  const proc = await searchLinks([], ['/proc', '/sys/kernel']);
+  t.deepEqual(proc.unread, []);
+  t.false(proc.truncated);
+  // With a limit /proc alone would use up, the search is still complete.
+  const small = await searchLinks(['/proc/self'], ['/proc'], 10);
+  t.false(small.truncated);
+});
+
+test('kernel mount points come from mountinfo, octal escapes decoded', (t) => {
+  const mountinfo = [
+    '22 1 0:21 / /proc rw,nosuid - proc proc rw',
+    '23 1 0:22 / /sys rw - sysfs sysfs rw',
+    '24 1 8:1 / / rw - ext4 /dev/sda1 rw',
+    '25 22 0:23 / /odd\\040name rw - cgroup2 cgroup2 rw',
+    '26 1 0:24 / /tmp rw - tmpfs tmpfs rw',
+  ].join('\n');
+  t.deepEqual([...kernelMounts(mountinfo)], ['/proc', '/sys', '/odd name']);
 });
