@@ -29,10 +29,13 @@ export async function doctorCommand(
       if (!check.ok && check.fix) lines.push(`         fix: ${check.fix}`);
     }
   }
+  const kernelOk = results.some((r) => r.engine === 'kernel' && r.usable);
   lines.push(
     srtOk
       ? 'SRT can run: jobs get the full sandbox.'
-      : 'SRT cannot run here: jobs fall back to a weaker engine or to no sandbox.',
+      : kernelOk
+        ? 'SRT cannot run here: jobs get the kernel engine (--engine auto), or fail with --minimum-level srt.'
+        : 'SRT cannot run here, nor the kernel engine: jobs run WITHOUT a sandbox (with a loud warning), or fail with a --minimum-level.',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   return srtOk ? 0 : 1;
