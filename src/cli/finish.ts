@@ -13,6 +13,7 @@ import {
 } from '../report/artifact.js';
 import type { RunReport, SelftestResult } from '../report/types.js';
 import { emptyBlocked } from '../report/types.js';
+import { quoted } from '../log/logger.js';
 import {
   DEFAULT_SELFTEST_ADDRESS,
   probeConfig,
@@ -135,12 +136,12 @@ export async function finishReport(
     `summary: engine ${report.engine}, sandbox ${report.sandboxApplied ? 'applied' : 'NOT applied'}, command status ${report.exitCode}${report.selftest ? `, self-test ${report.selftest.pass ? 'passed' : 'FAILED'}` : ''}`,
   );
   const lines = [
-    ...b.names.map((n) => `  refused name ${n.name} x${n.count}`),
+    ...b.names.map((n) => `  refused name ${quoted(n.name)} x${n.count}`),
     ...b.destinations.map(
       (d) =>
-        `  refused ${d.host}${d.port === undefined ? '' : `:${d.port}`}${d.protocol ? `/${d.protocol}` : ''} x${d.count}${d.reason ? ` (${d.reason})` : ''}`,
+        `  refused ${quoted(d.host)}${d.port === undefined ? '' : `:${d.port}`}${d.protocol ? `/${d.protocol}` : ''} x${d.count}${d.reason ? ` (${d.reason})` : ''}`,
     ),
-    ...b.writes.map((w) => `  refused write ${w.path} x${w.count}`),
+    ...b.writes.map((w) => `  refused write ${quoted(w.path)} x${w.count}`),
   ];
   if (lines.length === 0 && report.sandboxApplied) {
     lines.push('  nothing was refused that this engine can see');

@@ -50,6 +50,22 @@ export interface ResolverStats {
   refusedNames: Record<string, number>;
 }
 
+const HEADER_BYTES = 12;
+/**
+ * The longest query answered: a name is at most 255 bytes; with the
+ * header, the question and an EDNS record a query stays far below this.
+ */
+export const MAX_QUERY_BYTES = 512;
+
+/** FORMERR for a query that is not one question, from its header alone. */
+function formatError(message: Buffer): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  message.copy(header, 0, 0, 2);
+  // QR, the query's opcode and RD kept, RCODE 1 (FORMERR).
+  header.writeUInt16BE(0x8001 | (message.readUInt16BE(2) & 0x7900), 2);
+  return header;
+}
+
 export interface Resolver {
   /** One DNS message in, the reply out (undefined: not worth a reply). */
   handle(
@@ -133,7 +149,8 @@ export function createResolver(options: ResolverOptions): Resolver {
     answered: 0,
     refused: 0,
     failed: 0,
-    refusedNames: {},
+    // No prototype: a name like `constructor` or `__proto__` is a name.
+    refusedNames: Object.create(null) as Record<string, number>,
   };
 
   const refuse = (query: Query, name: string, why: string): Buffer => {
@@ -279,6 +296,11 @@ export function createResolver(options: ResolverOptions): Resolver {
 
   return {
     async handle(message, transport) {
+      // Checked before decoding: a long message of compression pointers
+      // costs the decoder far more than its size.
+      if (message.length < HEADER_BYTES || message.length > MAX_QUERY_BYTES)
+        return undefined;
+      if (message.readUInt16BE(4) !== 1) return formatError(message);
       let query: Query;
       try {
         query = dnsPacket.decode(message);

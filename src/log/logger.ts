@@ -44,11 +44,11 @@ class LineTransport extends Transport {
   }
 }
 
-// Characters a terminal or the job log acts on rather than shows: C0 and
-// C1 controls (line breaks, carriage return, escape sequences), DEL, line
-// and paragraph separators and bidirectional overrides.
-const ACTIVE =
-  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Characters a terminal or the job log acts on rather than shows: controls
+// (C0, C1, DEL: line breaks, carriage return, escape sequences), format
+// characters (bidi marks and overrides, zero-width ones, the byte-order
+// mark) and the line and paragraph separators.
+const ACTIVE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
@@ -60,8 +60,24 @@ const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 export function inert(text: string): string {
   return text.replace(
     ACTIVE,
-    (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    (c) =>
+      NAMED[c] ??
+      // Per UTF-16 unit, as JSON escapes a character past U+FFFF.
+      c.replace(
+        /[^]/g,
+        (u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      ),
   );
+}
+
+/**
+ * A field's text as it is when plain, else quoted: a value with spaces,
+ * brackets or `=` in it (a refused name) cannot pass for other fields.
+ */
+export function quoted(value: string): string {
+  return /^[^\s()"=]*$/u.test(value) && value !== ''
+    ? value
+    : JSON.stringify(value);
 }
 
 function textFormat(): winston.Logform.Format {
@@ -69,7 +85,10 @@ function textFormat(): winston.Logform.Format {
     const { level, message, timestamp: _t, block, ...fields } = info;
     const extra = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .map(
+        ([k, v]) =>
+          `${k}=${typeof v === 'string' ? quoted(v) : JSON.stringify(v)}`,
+      )
       .join(' ');
     const tag = level === 'info' ? '' : `${level.toUpperCase()}: `;
     const lines = Array.isArray(block)

@@ -2,7 +2,11 @@ import test from 'ava';
 import * as dnsPacket from 'dns-packet';
 import { parseHosts } from '../../src/dns/hostfiles.js';
 import { StandIns } from '../../src/dns/stand-in.js';
-import { createResolver, RCODE } from '../../src/dns/resolver.js';
+import {
+  createResolver,
+  MAX_QUERY_BYTES,
+  RCODE,
+} from '../../src/dns/resolver.js';
 import type { DnsResponse } from '../../src/dns/upstream.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { query, recordingGate, response, rules } from './helpers.js';
@@ -311,4 +315,34 @@ test('names answered with one address get one stand-in per kind of allowance, th
       '10.218.0.2>198.18.0.10 443',
     ],
   );
+});
+
+test('names that are object keys in JavaScript are refused, logged and counted like any other', async (t) => {
+  const { ask, resolver, log } = setup(
+    async () => t.fail('asked upstream') as never,
+  );
+  for (const name of ['constructor', '__proto__', 'toString', 'constructor'])
+    t.is(rcode(await ask(query(name))), RCODE.REFUSED);
+  t.deepEqual(Object.entries(resolver.stats().refusedNames), [
+    ['constructor', 2],
+    ['__proto__', 1],
+    ['tostring', 1],
+  ]);
+  const logged = log.lines.filter((l) => l.includes('DNS query refused'));
+  t.is(logged.length, 3);
+});
+
+test('a query longer than any real one is dropped before it is decoded', async (t) => {
+  const { resolver } = setup(async () => t.fail('asked upstream') as never);
+  const long = dnsPacket.encode({
+    type: 'query',
+    id: 1,
+    questions: [{ type: 'A', name: 'gitlab.test' }],
+    additionals: [
+      { type: 'TXT', name: 'x.test', data: ['a'.repeat(255), 'b'.repeat(255)] },
+    ],
+  });
+  t.true(long.length > MAX_QUERY_BYTES);
+  t.is(await resolver.handle(long, 'tcp'), undefined);
+  t.is(await resolver.handle(Buffer.alloc(11), 'udp'), undefined);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger, quoted } from '../../src/log/logger.js';
 
 function capture(level: 'info' | 'debug', format: 'text' | 'json') {
   const lines: string[] = [];
@@ -70,4 +70,16 @@ test('json: lines stay valid JSON with C1 controls and separators escaped', (t) 
     const event = JSON.parse(line);
     t.is(event.message === 'table' ? event.block[0] : event.name, FORGED);
   }
+});
+
+test('invisible format characters are escaped too; odd field values are quoted', (t) => {
+  const { log, lines } = capture('info', 'text');
+  const name = 'a b why=allowed) \u061c\ufeff\u200b\u2060\u{e0001}x';
+  log.warn('DNS query refused', { name, why: 'not allowed' });
+  t.is(
+    lines[0],
+    '[flow-sandbox] WARN: DNS query refused (name="a b why=allowed) \\u061c\\ufeff\\u200b\\u2060\\udb40\\udc01x" why="not allowed")\n',
+  );
+  t.is(quoted('outside.test:80'), 'outside.test:80');
+  t.is(quoted(''), '""');
 });
