@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.js';
@@ -172,6 +173,8 @@ export async function preparePolicy(
   // files linked in from outside the writable paths are found to be copied.
   const linked = await checkLinks(policy, ctx.cwd);
   for (const warning of linked.warnings) ctx.log.warn(warning);
+  if (decision.apply)
+    for (const warning of missingWritable(policy)) ctx.log.warn(warning);
   return {
     policy: linked.policy,
     linkedIn: linked.linkedIn,
@@ -182,4 +185,27 @@ export async function preparePolicy(
     project,
     sources: summarize(options, operator, project),
   };
+}
+
+/**
+ * allow_write paths missing when the run starts, outside every other
+ * writable path: engines make writable what exists, so the command finds
+ * no way to create them.
+ */
+function missingWritable(policy: Policy): string[] {
+  const { allowWrite } = policy.filesystem;
+  const inside = (p: string, dir: string) =>
+    p !== dir && p.startsWith(dir === '/' ? '/' : `${dir}/`);
+  return allowWrite
+    .filter(
+      (rule) =>
+        !existsSync(rule.path) &&
+        !allowWrite.some(
+          (other) => inside(rule.path, other.path) && existsSync(other.path),
+        ),
+    )
+    .map(
+      (rule) =>
+        `allow_write ${rule.raw} (${rule.source.origin}): ${rule.path} does not exist when the run starts, so it is not writable in the sandbox and the command cannot create it; create it before the run`,
+    );
 }

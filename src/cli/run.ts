@@ -195,6 +195,10 @@ export async function runCommand(
 ): Promise<number> {
   const runId = newRunId();
   ctx.log.debug('run starting', { runId });
+  if (options.json && !options.dryRun)
+    ctx.log.warn(
+      '--json shapes the plan a dry run prints (--dry-run); this run prints no plan, so it changes nothing',
+    );
   if (!options.dryRun && ['auto', 'srt'].includes(options.engine)) {
     // Start loading SRT (about 100 ms) while the policy is read.
     loadSrt().catch(() => undefined);

@@ -98,6 +98,46 @@ test('a broken config file exits 125 naming file and field', async (t) => {
   t.false(existsSync(s.marker));
 });
 
+test('options a run would ignore are named: --json without --dry-run, an allow_write path that does not exist', async (t) => {
+  const s = await setup(t);
+  const config = path.join(s.dir, 'policy.yml');
+  // Outside every writable path (the test's directory is under /tmp).
+  const missing = `/var/lib/fsbx-test-missing-${path.basename(s.dir)}`;
+  const inside = path.join(s.dir, 'work', 'out');
+  await mkdir(path.join(s.dir, 'work'));
+  await writeFile(
+    config,
+    `filesystem:\n  allow_write: [${JSON.stringify(missing)}, ${JSON.stringify(path.join(s.dir, 'work'))}, ${JSON.stringify(inside)}]\n`,
+  );
+  const result = await cli(
+    [
+      'run',
+      '--force-sandbox',
+      '--engine',
+      'none',
+      '--json',
+      '--config',
+      config,
+      '--',
+      'touch',
+      s.marker,
+    ],
+    s.env,
+    s.dir,
+  );
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stderr, /WARN: --json shapes the plan a dry run prints/);
+  t.regex(
+    result.stderr,
+    new RegExp(
+      `WARN: allow_write ${missing} \\(${config}: filesystem\\.allow_write\\[0\\]\\): ${missing} does not exist when the run starts`,
+    ),
+  );
+  // A missing path inside another writable path can be created there.
+  t.false(result.stderr.includes(`allow_write ${inside}`), result.stderr);
+  t.true(existsSync(s.marker));
+});
+
 test('an invalid agent config exits 125', async (t) => {
   const s = await setup(t);
   await mkdir(path.join(s.dir, '.gitlab/duo'), { recursive: true });
