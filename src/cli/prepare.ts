@@ -6,6 +6,7 @@ import { decide, type Decision } from '../decision/decide.js';
 import { levelRank, type Level } from '../engines/types.js';
 import { buildPolicy } from '../policy/build.js';
 import { checkLinks, type LinkedFile } from '../policy/links.js';
+import { pathUnder } from '../policy/paths.js';
 import { loadOperatorPolicy, type OperatorPolicy } from '../policy/operator.js';
 import {
   loadProjectConfig,
@@ -194,14 +195,15 @@ export async function preparePolicy(
  */
 function missingWritable(policy: Policy): string[] {
   const { allowWrite } = policy.filesystem;
-  const inside = (p: string, dir: string) =>
-    p !== dir && p.startsWith(dir === '/' ? '/' : `${dir}/`);
   return allowWrite
     .filter(
       (rule) =>
         !existsSync(rule.path) &&
         !allowWrite.some(
-          (other) => inside(rule.path, other.path) && existsSync(other.path),
+          (other) =>
+            other.path !== rule.path &&
+            pathUnder(rule.path, other.path) &&
+            existsSync(other.path),
         ),
     )
     .map(

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Policy } from '../policy/types.js';
+import { pathUnder } from '../policy/paths.js';
 import { PROTECTED_PARENTS, protectedPaths } from './protected.js';
 
 /**
@@ -90,12 +91,10 @@ export function planMounts(options: {
   // A writable directory that holds protected paths is bound onto itself:
   // a mount point cannot be renamed (EBUSY), so the command cannot move
   // it away and put an unprotected copy in its place.
-  const under = (p: string, dir: string) =>
-    p === dir || p.startsWith(`${dir}/`);
   const pinned: MountStep[] = PROTECTED_PARENTS.map((name) =>
     path.join(cwd, name),
   )
-    .filter((p) => fs.allowWrite.some((rule) => under(p, rule.path)))
+    .filter((p) => fs.allowWrite.some((rule) => pathUnder(p, rule.path)))
     .map((p) => ({
       kind: 'writable',
       path: p,

@@ -18,6 +18,7 @@ import {
   statSync,
 } from 'node:fs';
 import path from 'node:path';
+import { pathUnder } from './paths.js';
 import type { PathRule, Policy } from './types.js';
 
 /** Most entries one search visits, over every root together. */
@@ -62,9 +63,6 @@ function real(p: string): string[] {
     return [];
   }
 }
-
-const under = (p: string, dir: string) =>
-  p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
 
 /**
  * Kernel filesystems: their files are made by the kernel, never linked by
@@ -190,7 +188,7 @@ function walkFiles(
 function outermost(roots: readonly string[]): string[] {
   const all = [...new Set(roots.map((r) => path.resolve(r)))];
   return all.filter(
-    (root) => !all.some((other) => other !== root && under(root, other)),
+    (root) => !all.some((other) => other !== root && pathUnder(root, other)),
   );
 }
 
@@ -206,7 +204,7 @@ export async function searchLinks(
   const budget: Budget = { left: limit, unread: [] };
   let complete = true;
   const kernel = ownKernelMounts();
-  const inKernelFs = (p: string) => [...kernel].some((m) => under(p, m));
+  const inKernelFs = (p: string) => [...kernel].some((m) => pathUnder(p, m));
   // Real paths: a writable path that is a symlink is walked where it
   // leads (what the engines mount), and its identity kept for the copy.
   const deniedReal = denied.map((d) => real(d)[0] ?? d);
@@ -223,7 +221,7 @@ export async function searchLinks(
       },
     );
   }
-  const isDenied = (p: string) => deniedReal.some((d) => under(p, d));
+  const isDenied = (p: string) => deniedReal.some((d) => pathUnder(p, d));
   const skip = (dir: string) => isDenied(dir) || kernel.has(dir);
   const rootIds = new Map<string, string>();
   const found = new Map<

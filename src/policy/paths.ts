@@ -62,3 +62,8 @@ export function parsePath(
   const trimmed = normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
   return { path: trimmed, raw, source };
 }
+
+/** Whether `p` is `dir` or below it (both absolute and normal). */
+export function pathUnder(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+}

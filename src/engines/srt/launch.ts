@@ -34,34 +34,25 @@ export function srtLaunch(
 ): { file: string; args: string[] } {
   const shell = shellArgs(wrapped);
   if (!facts.unshare) return { file: '/bin/sh', args: shell };
-  const prefix = ['--mount', '--propagation', 'private', '--ipc', '--'];
   if (!facts.umount) {
     return { file: facts.unshare, args: ['--ipc', '--', '/bin/sh', ...shell] };
   }
-  if (facts.proc !== 'private') {
-    return {
-      file: facts.unshare,
-      args: [
-        ...prefix,
-        '/bin/sh',
-        '-c',
-        DETACH_NETNS,
-        'sh',
-        facts.umount,
-        '/bin/sh',
-        ...shell,
-      ],
-    };
-  }
+  const freshProc = facts.proc === 'private';
   return {
     file: facts.unshare,
     args: [
-      ...prefix,
+      '--mount',
+      '--propagation',
+      'private',
+      '--ipc',
+      '--',
       '/bin/sh',
       '-c',
-      `"$1" -t proc -o nosuid,nodev,noexec proc /proc || exit 125; shift; ${DETACH_NETNS}`,
+      freshProc
+        ? `"$1" -t proc -o nosuid,nodev,noexec proc /proc || exit 125; shift; ${DETACH_NETNS}`
+        : DETACH_NETNS,
       'sh',
-      facts.mount!,
+      ...(freshProc ? [facts.mount!] : []),
       facts.umount,
       '/bin/sh',
       ...shell,
