@@ -18,6 +18,7 @@ import {
   statSync,
 } from 'node:fs';
 import path from 'node:path';
+import { mountEntries } from '../mounts/mountinfo.js';
 import { pathUnder } from './paths.js';
 import type { PathRule, Policy } from './types.js';
 
@@ -95,19 +96,11 @@ const KERNEL_FILESYSTEMS = new Set([
 
 /** Mount points of kernel filesystems in a mountinfo text (proc(5)). */
 export function kernelMounts(mountinfo: string): Set<string> {
-  const found = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    const [before, after] = line.split(' - ');
-    const point = before?.split(' ')[4];
-    const type = after?.split(' ')[0];
-    if (point && type && KERNEL_FILESYSTEMS.has(type))
-      found.add(
-        point.replace(/\\([0-7]{3})/g, (_, o: string) =>
-          String.fromCharCode(parseInt(o, 8)),
-        ),
-      );
-  }
-  return found;
+  return new Set(
+    mountEntries(mountinfo)
+      .filter((m) => KERNEL_FILESYSTEMS.has(m.type))
+      .map((m) => m.point),
+  );
 }
 
 function ownKernelMounts(): Set<string> {

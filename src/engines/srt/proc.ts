@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { which } from '../../exec/which.js';
 import { SYSTEM_PATH } from '../kernel/probe.js';
 import type { ProbeCheck } from '../types.js';
+import { mountEntries } from '../../mounts/mountinfo.js';
 
 /**
  * Why /proc needs care under SRT: bubblewrap mounts a fresh /proc for the
@@ -30,17 +31,9 @@ const CAP_SYS_ADMIN = 21n;
 
 /** Mount points strictly under /proc (octal escapes decoded), from mountinfo text. */
 export function maskedProcMounts(mountinfo: string): string[] {
-  const found: string[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const target = line.split(' ')[4];
-    if (!target) continue;
-    const decoded = target.replace(/\\([0-7]{3})/g, (_, o: string) =>
-      String.fromCharCode(parseInt(o, 8)),
-    );
-    if (decoded.startsWith('/proc/') && !HARMLESS.has(decoded)) {
-      found.push(decoded);
-    }
-  }
+  const found = mountEntries(mountinfo)
+    .map((m) => m.point)
+    .filter((point) => point.startsWith('/proc/') && !HARMLESS.has(point));
   return [...new Set(found)];
 }
 
