@@ -31,7 +31,6 @@ const ACCEPTED =
 
 /** A file to write after the run: its directory is held open since the check. */
 export interface Artifact {
-  flag: string;
   file: string;
   dir: FileHandle;
   name: string;
@@ -77,7 +76,7 @@ export async function openArtifact(
           : 'it is not a regular file',
     );
   }
-  return { flag, file, dir, name };
+  return { file, dir, name };
 }
 
 /**
