@@ -10,15 +10,9 @@
 //   own before the command starts (src/mounts/copies.ts).
 // What the search cannot see (links elsewhere on disk) is reported.
 import type { Dirent, Stats } from 'node:fs';
-import {
-  lstatSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  statSync,
-} from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { mountEntries } from '../mounts/mountinfo.js';
+import { ownKernelMounts } from '../mounts/mountinfo.js';
 import { pathUnder } from './paths.js';
 import type { PathRule, Policy } from './types.js';
 
@@ -62,52 +56,6 @@ function real(p: string): string[] {
     return [realpathSync(p)];
   } catch {
     return [];
-  }
-}
-
-/**
- * Kernel filesystems: their files are made by the kernel, never linked by
- * anyone (and a hard link cannot cross filesystems), and walking them is
- * long or refused (/proc/N/task/... as root). A writable path over `/`
- * would otherwise read every process's /proc.
- */
-const KERNEL_FILESYSTEMS = new Set([
-  'autofs',
-  'binfmt_misc',
-  'bpf',
-  'cgroup',
-  'cgroup2',
-  'configfs',
-  'debugfs',
-  'devpts',
-  'efivarfs',
-  'fusectl',
-  'hugetlbfs',
-  'mqueue',
-  'nsfs',
-  'proc',
-  'pstore',
-  'rpc_pipefs',
-  'securityfs',
-  'selinuxfs',
-  'sysfs',
-  'tracefs',
-]);
-
-/** Mount points of kernel filesystems in a mountinfo text (proc(5)). */
-export function kernelMounts(mountinfo: string): Set<string> {
-  return new Set(
-    mountEntries(mountinfo)
-      .filter((m) => KERNEL_FILESYSTEMS.has(m.type))
-      .map((m) => m.point),
-  );
-}
-
-function ownKernelMounts(): Set<string> {
-  try {
-    return kernelMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
-  } catch {
-    return new Set();
   }
 }
 

@@ -4,11 +4,8 @@ import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultPolicy } from '../../src/policy/defaults.js';
-import {
-  checkLinks,
-  kernelMounts,
-  searchLinks,
-} from '../../src/policy/links.js';
+import { checkLinks, searchLinks } from '../../src/policy/links.js';
+import { kernelMounts } from '../../src/mounts/mountinfo.js';
 
 // A home with ~/.ssh/id_rsa, a checkout, and a /tmp-like directory.
 async function world(t: { teardown(fn: () => Promise<void>): void }) {
